@@ -1,0 +1,337 @@
+"""Load card files and the tag registry from YAML, keeping the line of every key for errors.
+
+Loading never raises for a problem in the cards: it returns what it could read plus a list of
+findings, so that one run reports every problem in every file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .config import Config
+from .errors import Finding
+
+# libyaml's composer is several times faster; the Python one is the same API.
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+TAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(?:::[a-z0-9][a-z0-9-]*)*$")
+
+CARD_KEYS = ("id", "question", "answer", "tags", "extra", "source")
+REQUIRED_KEYS = ("id", "question", "answer")
+FILE_KEYS = ("tags", "cards")
+TEXT_KEYS = ("question", "answer", "extra")
+
+
+@dataclass(frozen=True)
+class Card:
+    """One validated-enough card: the fields as written, plus where each came from."""
+
+    id: str
+    question: str
+    answer: str
+    tags: tuple[str, ...]
+    extra: str = ""
+    source: tuple[str, ...] = ()
+    path: str = ""
+    line: int = 0
+    #: line of each key in the file (1-based); missing keys fall back to `line`
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.line)
+
+
+@dataclass(frozen=True)
+class TagRegistry:
+    tags: Mapping[str, str]
+    path: str
+    lines: Mapping[str, int]
+
+
+@dataclass
+class Collection:
+    """Everything read from the project: cards in file order, the registry, and findings."""
+
+    cards: list[Card]
+    registry: TagRegistry
+    findings: list[Finding]
+    files: list[str]
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def _type_name(node: yaml.Node, value: object) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if value is None:
+        return "empty"
+    return {bool: "a boolean", int: "a number", float: "a number"}.get(type(value), "a value")
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _compose(text: str, rel: str, findings: list[Finding]) -> tuple[yaml.Node | None, object]:
+    try:
+        loader = Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = exc.problem or exc.context or "cannot be parsed"
+        findings.append(
+            Finding(
+                rel,
+                line,
+                None,
+                f"malformed YAML: {problem}",
+                "check indentation, and quote text containing ': ' or starting with a special character",
+                rule="yaml",
+            )
+        )
+        return None, None
+    except yaml.YAMLError as exc:
+        findings.append(Finding(rel, 1, None, f"malformed YAML: {exc}", "fix the YAML syntax", rule="yaml"))
+        return None, None
+    return node, data
+
+
+def _mapping_keys(node: yaml.MappingNode, rel: str, card_id: str | None, findings: list[Finding]):
+    """Key → (key line, value node), reporting keys given twice (YAML keeps only the last)."""
+    seen: dict[str, tuple[int, yaml.Node]] = {}
+    for key_node, value_node in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+        if key in seen:
+            findings.append(
+                Finding(
+                    rel,
+                    _line(key_node),
+                    card_id,
+                    f"key '{key}' is given twice (first at line {seen[key][0]})",
+                    "keep one of them",
+                    rule="schema",
+                )
+            )
+        seen[key] = (_line(key_node), value_node)
+    return seen
+
+
+def _string_list(value: object) -> list[str] | None:
+    """The value as a list of strings, or None when it is not one."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    return None
+
+
+def load_registry(config: Config, findings: list[Finding]) -> TagRegistry:
+    path = config.path(config.tags_file)
+    rel = config.rel(path)
+    if not path.is_file():
+        findings.append(
+            Finding(rel, 1, None, "tag registry not found", f"create {rel} with a 'tags:' mapping", rule="tags")
+        )
+        return TagRegistry({}, rel, {})
+    node, data = _compose(path.read_text(encoding="utf-8"), rel, findings)
+    if node is None:
+        return TagRegistry({}, rel, {})
+    fix = "write 'tags:' followed by one 'name: one-line description' per line"
+    if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict) or "tags" not in data:
+        findings.append(Finding(rel, _line(node), None, "tag registry has no 'tags:' mapping", fix, rule="tags"))
+        return TagRegistry({}, rel, {})
+    _, tags_node = _mapping_keys(node, rel, None, findings)["tags"]
+    if not isinstance(tags_node, yaml.MappingNode):
+        findings.append(Finding(rel, _line(tags_node), None, "'tags' must be a mapping", fix, rule="tags"))
+        return TagRegistry({}, rel, {})
+    tags: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    for name, (line, _value) in _mapping_keys(tags_node, rel, None, findings).items():
+        desc = data["tags"].get(name)
+        lines[name] = line
+        if not TAG_RE.match(str(name)):
+            findings.append(
+                Finding(
+                    rel,
+                    line,
+                    None,
+                    f"tag '{name}' is not a valid tag name",
+                    "use lowercase letters, digits and '-', with '::' between levels",
+                    rule="tags",
+                )
+            )
+            continue
+        if not isinstance(desc, str) or not desc.strip():
+            findings.append(
+                Finding(rel, line, None, f"tag '{name}' has no description", "add a one-line description", rule="tags")
+            )
+        tags[name] = desc.strip() if isinstance(desc, str) else ""
+    for name, line in lines.items():
+        parent = name.rpartition("::")[0]
+        if parent and parent not in tags:
+            findings.append(
+                Finding(rel, line, None, f"tag '{name}' has undeclared parent '{parent}'", f"declare '{parent}' too", rule="tags")
+            )
+    return TagRegistry(tags, rel, lines)
+
+
+def card_files(config: Config) -> list[Path]:
+    """Every card file under the cards folder, in a stable order (the registry excluded)."""
+    cards_dir = config.path(config.cards_dir)
+    registry = config.path(config.tags_file).resolve()
+    files = [p for ext in ("*.yaml", "*.yml") for p in cards_dir.rglob(ext)]
+    return sorted((p for p in files if p.resolve() != registry), key=lambda p: p.as_posix())
+
+
+def parse_card_file(text: str, rel: str, findings: list[Finding]) -> list[Card]:
+    """Cards of one file; structural problems go to `findings` (field content is checked later)."""
+    node, data = _compose(text, rel, findings)
+    if node is None:
+        return []  # an empty file holds no cards; a malformed one is already reported
+    file_tags: list[str] = []
+    if isinstance(node, yaml.SequenceNode):
+        items_node, items = node, data
+    elif isinstance(node, yaml.MappingNode):
+        keys = _mapping_keys(node, rel, None, findings)
+        for key, (line, _v) in keys.items():
+            if key not in FILE_KEYS:
+                hint = did_you_mean(key, FILE_KEYS) or "a card file has only 'tags' and 'cards'"
+                findings.append(Finding(rel, line, None, f"unknown file-level key '{key}'", hint, rule="schema"))
+        if "tags" in keys:
+            line, tags_node = keys["tags"]
+            tags_value = _string_list(data.get("tags"))
+            if tags_value is None:
+                findings.append(
+                    Finding(rel, line, None, "file-level 'tags' must be a list of tags", "write tags: [topic::subtopic]", rule="schema")
+                )
+            else:
+                file_tags = tags_value
+        if "cards" not in keys:
+            findings.append(Finding(rel, _line(node), None, "no 'cards:' list in this file", "add 'cards:' with a list of cards", rule="schema"))
+            return []
+        _line_cards, items_node = keys["cards"]
+        items = data.get("cards")
+        if items is None:
+            return []
+        if not isinstance(items_node, yaml.SequenceNode):
+            findings.append(Finding(rel, _line_cards, None, "'cards' must be a list", "start each card with '- id: ...'", rule="schema"))
+            return []
+    else:
+        findings.append(
+            Finding(rel, _line(node), None, "a card file must be a list of cards or a mapping with 'cards:'", "see CONTRIBUTING.md", rule="schema")
+        )
+        return []
+
+    cards = []
+    for item_node, item in zip(items_node.value, items, strict=True):
+        card = _parse_card(item_node, item, file_tags, rel, findings)
+        if card is not None:
+            cards.append(card)
+    return cards
+
+
+def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, findings: list[Finding]) -> Card | None:
+    line = _line(node)
+    if not isinstance(node, yaml.MappingNode) or not isinstance(item, dict):
+        findings.append(
+            Finding(rel, line, None, f"a card must be a mapping, got {_type_name(node, item)}", "write '- id: ...' then question/answer/tags", rule="schema")
+        )
+        return None
+    raw_id = item.get("id")
+    card_id = raw_id if isinstance(raw_id, str) and raw_id else None
+    keys = _mapping_keys(node, rel, card_id, findings)
+    lines = {key: kline for key, (kline, _v) in keys.items()}
+    ok = True
+
+    def bad(key: str, message: str, fix: str, rule: str = "schema") -> None:
+        nonlocal ok
+        ok = False
+        findings.append(Finding(rel, lines.get(key, line), card_id, message, fix, rule=rule))
+
+    for key in keys:
+        if key not in CARD_KEYS:
+            hint = did_you_mean(key, CARD_KEYS)
+            bad(key, f"unknown key '{key}'", hint or f"allowed keys: {', '.join(CARD_KEYS)}")
+    for key in REQUIRED_KEYS:
+        if key not in keys:
+            bad(key, f"missing required field '{key}'", f"add '{key}:'")
+
+    if "id" in keys:
+        if not isinstance(raw_id, str) or not raw_id:
+            bad("id", f"id must be text, got {_type_name(keys['id'][1], raw_id)}", "write a slug such as 'kv-cache-size'")
+        elif not SLUG_RE.match(raw_id):
+            bad("id", f"id '{raw_id}' is not a slug", "use lowercase a-z, 0-9 and single '-' between words")
+    for key in TEXT_KEYS:
+        if key not in keys:
+            continue
+        value = item.get(key)
+        if not isinstance(value, str):
+            bad(key, f"'{key}' must be text, got {_type_name(keys[key][1], value)}", "quote it, or use a '|' block")
+        elif not value.strip():
+            bad(key, f"'{key}' is empty", f"write the {key}, or remove the key" if key == "extra" else f"write the {key}")
+
+    own_tags: list[str] = []
+    if "tags" in keys:
+        own = _string_list(item.get("tags"))
+        if own is None:
+            bad("tags", "'tags' must be a list of tags", "write tags: [topic::subtopic]")
+        else:
+            own_tags = own
+    tags = tuple(dict.fromkeys([*file_tags, *own_tags]))  # file tags first, no repeats
+    if not tags and ok:
+        bad("tags", "no tags", "add tags: [topic] to the card, or file-level tags")
+
+    source: list[str] = []
+    if "source" in keys:
+        src = _string_list(item.get("source"))
+        if src is None:
+            bad("source", "'source' must be a list of strings", 'write source: ["000:4.1"] (quote each entry)')
+        else:
+            source = src
+
+    if not ok or card_id is None:
+        return None
+    return Card(
+        id=card_id,
+        question=item["question"],
+        answer=item["answer"],
+        tags=tags,
+        extra=item.get("extra") or "",
+        source=tuple(source),
+        path=rel,
+        line=line,
+        lines=lines,
+    )
+
+
+def load_collection(config: Config) -> Collection:
+    """Read the registry and every card file; never raises for card problems."""
+    findings: list[Finding] = []
+    registry = load_registry(config, findings)
+    cards: list[Card] = []
+    files = []
+    for path in card_files(config):
+        rel = config.rel(path)
+        files.append(rel)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            findings.append(Finding(rel, 1, None, f"not UTF-8 text ({exc.reason})", "save the file as UTF-8", rule="yaml"))
+            continue
+        cards.extend(parse_card_file(text, rel, findings))
+    return Collection(cards=cards, registry=registry, findings=findings, files=files)

@@ -1,0 +1,87 @@
+"""The lock file: per card id, the hash of the note as last packaged and the `mod` it got.
+
+Anki updates a note on re-import only when the incoming `mod` is strictly newer, and an update
+replaces the learner's tags. So an unchanged note must keep exactly its previous `mod`, and a
+changed one needs a newer one. The lock is committed next to the cards so every build (on any
+machine) agrees. Entries are never dropped: a vanished id is how a rename is noticed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+from .errors import AnkibuildError
+
+HEADER = """\
+# ankibuild lock: written by every build, committed with the cards, never edited by hand.
+# One line per card id ever built: id, hash of the note as packaged, note mod (Unix seconds).
+# After a merge conflict here, keep for each id the line with the larger mod.
+"""
+NOTETYPE_KEY = "@notetype"
+
+
+@dataclass(frozen=True)
+class LockEntry:
+    hash: str
+    mod: int
+
+
+@dataclass
+class Lock:
+    entries: dict[str, LockEntry] = field(default_factory=dict)
+
+    @property
+    def card_ids(self) -> set[str]:
+        return {key for key in self.entries if key != NOTETYPE_KEY}
+
+    def stamp(self, key: str, content_hash: str, now: int) -> tuple[int, str]:
+        """The mod for `key` with this content, and whether it is 'added', 'changed' or 'unchanged'.
+
+        Records the result in the lock.
+        """
+        old = self.entries.get(key)
+        if old is not None and old.hash == content_hash:
+            return old.mod, "unchanged"
+        mod = now if old is None else max(now, old.mod + 1)
+        self.entries[key] = LockEntry(content_hash, mod)
+        return mod, "added" if old is None else "changed"
+
+
+def build_time() -> int:
+    """Seconds for new mods: SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return int(epoch)
+        except ValueError:
+            raise AnkibuildError(f"SOURCE_DATE_EPOCH must be whole seconds, got {epoch!r}") from None
+    return int(time.time())
+
+
+def parse_lock(text: str, where: str) -> Lock:
+    entries: dict[str, LockEntry] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 3 or not parts[2].isdigit():
+            hint = (
+                "resolve the merge conflict: keep for each id the line with the larger mod"
+                if line.startswith(("<<<<<<<", "=======", ">>>>>>>"))
+                else "restore it from git; the lock is written by ankibuild"
+            )
+            raise AnkibuildError(f"{where}:{number}: malformed lock line {raw!r} ({hint})")
+        key, digest, mod = parts
+        if key in entries:
+            raise AnkibuildError(f"{where}:{number}: '{key}' appears twice (keep the line with the larger mod)")
+        entries[key] = LockEntry(digest, int(mod))
+    return Lock(entries)
+
+
+def format_lock(lock: Lock) -> str:
+    keys = sorted(lock.entries, key=lambda k: (k != NOTETYPE_KEY, k))
+    body = "".join(f"{k} {lock.entries[k].hash} {lock.entries[k].mod}\n" for k in keys)
+    return HEADER + body

@@ -1,0 +1,158 @@
+"""The note type: fields, templates and CSS, with ids fixed forever.
+
+Anki matches a note type by id and its fields and templates by their `id` key (see
+shared/docs/anki-import.md). Changing a field or template *list* (adding, removing, reordering)
+is a schema change: every learner's notes would become "conflicting" and stop updating, and
+AnkiWeb would demand a full sync. CSS, template HTML and the name can change freely; each
+change gets a newer note type `mod` from the lock. tests/golden/notetype-schema.json pins this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+
+from pygments.formatters import HtmlFormatter
+from pygments.styles import get_style_by_name
+
+from .render import CODE_CSS_CLASS
+
+NOTETYPE_ID = 1_763_862_400_123
+NOTETYPE_NAME = "LLM Interview (ankibuild)"
+
+# (name, fixed id). Order is the field order in every note: never change it.
+FIELDS = (
+    ("Question", 2_579_782_694_648_928),
+    ("Answer", 951_554_044_309_877),
+    ("Extra", 3_525_319_889_284_582),
+    ("Source", 2_038_855_519_326_055),
+    ("ID", 167_849_371_102_471),
+)
+TEMPLATE_NAME = "Recall"
+TEMPLATE_ID = 4_455_257_155_701_710
+
+LIGHT_CODE_STYLE = "default"  # both styles meet WCAG AA (4.5:1) for every token colour
+DARK_CODE_STYLE = "github-dark"
+
+FRONT = """\
+<div class="ab ab-front">
+<div class="ab-question">{{Question}}</div>
+</div>"""
+
+BACK = """\
+{{FrontSide}}
+
+<hr id="answer">
+
+<div class="ab ab-back">
+<div class="ab-answer">{{Answer}}</div>
+{{#Extra}}<div class="ab-extra">{{Extra}}</div>{{/Extra}}
+<div class="ab-meta">{{#Source}}<span class="ab-source">{{Source}}</span> · {{/Source}}\
+<span class="ab-tags">{{Tags}}</span> · <span class="ab-id">{{ID}}</span></div>
+</div>"""
+
+BASE_CSS = """\
+.card {
+  font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", "PingFang SC", "Hiragino Sans GB",
+    "Noto Sans CJK SC", "Microsoft YaHei", Roboto, "Helvetica Neue", Arial, sans-serif;
+  font-size: 18px;
+  line-height: 1.6;
+  text-align: left;
+  color: #1f2328;
+  background-color: #ffffff;
+}
+.card.nightMode, .card.night_mode { color: #e6edf3; background-color: #1e1f22; }
+.ab { max-width: 44em; margin: 0 auto; overflow-wrap: break-word; }
+.ab-question { font-weight: 600; }
+.ab p { margin: 0.5em 0; }
+.ab ul, .ab ol { margin: 0.4em 0; padding-left: 1.4em; }
+.ab-extra {
+  margin-top: 1em; padding: 0.5em 0.9em; font-size: 0.92em;
+  border-left: 4px solid #d0d7de; background-color: #f6f8fa;
+}
+.nightMode .ab-extra, .night_mode .ab-extra { border-color: #3d444d; background-color: #26292e; }
+.ab-meta { margin-top: 1.2em; font-size: 0.72em; color: #59636e; }
+.nightMode .ab-meta, .night_mode .ab-meta { color: #9198a1; }
+.ab code {
+  font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
+  font-size: 0.88em; padding: 0.1em 0.3em; border-radius: 4px; background-color: rgba(175, 184, 193, 0.25);
+}
+/* Code blocks scroll inside themselves: a long line never widens the card on a phone. */
+.ab .highlight { margin: 0.6em 0; border-radius: 6px; max-width: 100%; overflow: hidden; }
+.ab .highlight pre {
+  margin: 0; padding: 0.7em 0.9em; overflow-x: auto; white-space: pre; line-height: 1.45;
+  -webkit-overflow-scrolling: touch;
+}
+.ab .highlight code { background: none; padding: 0; font-size: 0.82em; }
+.ab table { border-collapse: collapse; display: block; max-width: 100%; overflow-x: auto; margin: 0.6em 0; }
+.ab th, .ab td { border: 1px solid #d0d7de; padding: 0.3em 0.6em; }
+.nightMode .ab th, .nightMode .ab td, .night_mode .ab th, .night_mode .ab td { border-color: #3d444d; }
+.ab img { max-width: 100%; height: auto; }
+/* Wide display math scrolls instead of overflowing (MathJax 3 and 2). */
+mjx-container[display="true"], .MathJax_Display { max-width: 100%; overflow-x: auto; overflow-y: hidden; }
+.mobile .card { font-size: 17px; }
+"""
+
+
+def _code_css() -> str:
+    light = HtmlFormatter(style=LIGHT_CODE_STYLE)
+    dark = HtmlFormatter(style=DARK_CODE_STYLE)
+    light_fg = get_style_by_name(LIGHT_CODE_STYLE).styles.get(None, "") or "#1f2328"
+    dark_fg = "#e6edf3"
+    # Light rules only outside night mode, so no light colour leaks into a dark token.
+    light_scope = f".card:not(.nightMode):not(.night_mode) .{CODE_CSS_CLASS}"
+    dark_scopes = [f".nightMode .{CODE_CSS_CLASS}", f".night_mode .{CODE_CSS_CLASS}"]
+    return "\n".join(
+        (
+            f"{light_scope} {{ color: {light_fg}; }}",
+            light.get_style_defs(light_scope),
+            f"{', '.join(dark_scopes)} {{ color: {dark_fg}; }}",
+            dark.get_style_defs(dark_scopes),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class NoteType:
+    id: int
+    name: str
+    fields: tuple[tuple[str, int], ...]
+    template_name: str
+    template_id: int
+    front: str
+    back: str
+    css: str
+
+    def schema(self) -> dict:
+        """What must never change by accident: ids and order of fields and templates."""
+        return {
+            "id": self.id,
+            "fields": [{"name": name, "id": fid} for name, fid in self.fields],
+            "templates": [{"name": self.template_name, "id": self.template_id}],
+        }
+
+    def content_hash(self) -> str:
+        payload = {
+            **self.schema(),
+            "name": self.name,
+            "front": self.front,
+            "back": self.back,
+            "css": self.css,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@cache
+def note_type() -> NoteType:
+    return NoteType(
+        id=NOTETYPE_ID,
+        name=NOTETYPE_NAME,
+        fields=FIELDS,
+        template_name=TEMPLATE_NAME,
+        template_id=TEMPLATE_ID,
+        front=FRONT,
+        back=BACK,
+        css=BASE_CSS + _code_css() + "\n",
+    )

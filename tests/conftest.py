@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from builder.cli import main
+from builder.package import note_guid
+from builder.build import GUID_NAMESPACE
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="Rewrite tests/golden/ from the current output.")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return request.config.getoption("--update-golden")
+
+
+@dataclass
+class Project:
+    root: Path
+
+    def run(self, *args: str, ok: bool = True) -> Result:
+        result = CliRunner().invoke(main, ["-C", str(self.root), *args], catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    def build(self, *args: str) -> Path:
+        self.run(*args)
+        if "--out" in args:
+            return Path(args[args.index("--out") + 1])
+        return self.root / "dist" / "fixture.apkg"
+
+    def edit(self, rel: str, old: str, new: str) -> None:
+        path = self.root / rel
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {rel}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    def write(self, rel: str, text: str) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    root = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "basic", root)
+    return Project(root)
+
+
+def guid(card_id: str) -> str:
+    return note_guid(GUID_NAMESPACE, card_id)
