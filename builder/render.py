@@ -318,7 +318,11 @@ class Renderer:
         if not text.strip():
             return ""
         self._md.reset()
-        return self._md.convert(text)
+        out = self._md.convert(text)
+        # A lone paragraph is unwrapped: cleaner in Anki's editor and browser columns.
+        if out.startswith("<p>") and out.endswith("</p>") and out.count("<p>") == 1:
+            out = out[3:-4]
+        return out
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,8 @@ def test_edit_one_answer_updates_exactly_that_note_and_keeps_reviews(project: Pr
 
     # Anki logs the notes it skipped (same GUID, not newer) as "duplicate": the 3 unchanged ones.
     assert (log.new, log.updated, log.duplicate, log.conflicting) == (0, 1, 3, 0)
-    assert log.first_field_updated == ("<p>Structured vs unstructured pruning?</p>",)
-    assert learner.note(guid("pruning-kinds"))["Extra"] == "<p>Only structured (channel) pruning speeds up dense hardware.</p>"
+    assert log.first_field_updated == ("Structured vs unstructured pruning?",)
+    assert learner.note(guid("pruning-kinds"))["Extra"] == "Only structured (channel) pruning speeds up dense hardware."
     assert learner.note_count() == notes_before
     assert len(learner.notetypes()) == 1
     assert learner.card_states() == before  # reps, interval, due, deck, revlog: all untouched
