@@ -54,7 +54,9 @@ def _has_tag(card: Card, wanted: str) -> bool:
     return any(tag == wanted or tag.startswith(wanted + "::") for tag in card.tags)
 
 
-def select(cards: Sequence[Card], declared: Iterable[str], tags: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[Card]:
+def select(
+    cards: Sequence[Card], declared: Iterable[str], tags: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> list[Card]:
     """Cards with any of `tags` (or a child tag), minus those with any of `exclude`."""
     declared = set(declared)
     for tag in (*tags, *exclude):
@@ -77,7 +79,9 @@ def note_hash(note_fields: Sequence[str], tags: Sequence[str], guid: str, notety
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def build(config: Config, tags: Sequence[str] = (), exclude: Sequence[str] = (), out: Path | None = None) -> BuildResult:
+def build(
+    config: Config, tags: Sequence[str] = (), exclude: Sequence[str] = (), out: Path | None = None
+) -> BuildResult:
     col = load_checked(config)
     cards = select(col.cards, col.registry.tags, tags, exclude)
     if not cards:

@@ -185,7 +185,14 @@ def load_registry(config: Config, findings: list[Finding]) -> TagRegistry:
         parent = name.rpartition("::")[0]
         if parent and parent not in tags:
             findings.append(
-                Finding(rel, line, None, f"tag '{name}' has undeclared parent '{parent}'", f"declare '{parent}' too", rule="tags")
+                Finding(
+                    rel,
+                    line,
+                    None,
+                    f"tag '{name}' has undeclared parent '{parent}'",
+                    f"declare '{parent}' too",
+                    rule="tags",
+                )
             )
     return TagRegistry(tags, rel, lines)
 
@@ -213,27 +220,54 @@ def parse_card_file(text: str, rel: str, findings: list[Finding]) -> list[Card]:
                 hint = did_you_mean(key, FILE_KEYS) or "a card file has only 'tags' and 'cards'"
                 findings.append(Finding(rel, line, None, f"unknown file-level key '{key}'", hint, rule="schema"))
         if "tags" in keys:
-            line, tags_node = keys["tags"]
+            line, _tags_node = keys["tags"]
             tags_value = _string_list(data.get("tags"))
             if tags_value is None:
                 findings.append(
-                    Finding(rel, line, None, "file-level 'tags' must be a list of tags", "write tags: [topic::subtopic]", rule="schema")
+                    Finding(
+                        rel,
+                        line,
+                        None,
+                        "file-level 'tags' must be a list of tags",
+                        "write tags: [topic::subtopic]",
+                        rule="schema",
+                    )
                 )
             else:
                 file_tags = tags_value
         if "cards" not in keys:
-            findings.append(Finding(rel, _line(node), None, "no 'cards:' list in this file", "add 'cards:' with a list of cards", rule="schema"))
+            findings.append(
+                Finding(
+                    rel,
+                    _line(node),
+                    None,
+                    "no 'cards:' list in this file",
+                    "add 'cards:' with a list of cards",
+                    rule="schema",
+                )
+            )
             return []
         _line_cards, items_node = keys["cards"]
         items = data.get("cards")
         if items is None:
             return []
         if not isinstance(items_node, yaml.SequenceNode):
-            findings.append(Finding(rel, _line_cards, None, "'cards' must be a list", "start each card with '- id: ...'", rule="schema"))
+            findings.append(
+                Finding(
+                    rel, _line_cards, None, "'cards' must be a list", "start each card with '- id: ...'", rule="schema"
+                )
+            )
             return []
     else:
         findings.append(
-            Finding(rel, _line(node), None, "a card file must be a list of cards or a mapping with 'cards:'", "see CONTRIBUTING.md", rule="schema")
+            Finding(
+                rel,
+                _line(node),
+                None,
+                "a card file must be a list of cards or a mapping with 'cards:'",
+                "see CONTRIBUTING.md",
+                rule="schema",
+            )
         )
         return []
 
@@ -249,7 +283,14 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
     line = _line(node)
     if not isinstance(node, yaml.MappingNode) or not isinstance(item, dict):
         findings.append(
-            Finding(rel, line, None, f"a card must be a mapping, got {_type_name(node, item)}", "write '- id: ...' then question/answer/tags", rule="schema")
+            Finding(
+                rel,
+                line,
+                None,
+                f"a card must be a mapping, got {_type_name(node, item)}",
+                "write '- id: ...' then question/answer/tags",
+                rule="schema",
+            )
         )
         return None
     raw_id = item.get("id")
@@ -273,7 +314,11 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
 
     if "id" in keys:
         if not isinstance(raw_id, str) or not raw_id:
-            bad("id", f"id must be text, got {_type_name(keys['id'][1], raw_id)}", "write a slug such as 'kv-cache-size'")
+            bad(
+                "id",
+                f"id must be text, got {_type_name(keys['id'][1], raw_id)}",
+                "write a slug such as 'kv-cache-size'",
+            )
         elif not SLUG_RE.match(raw_id):
             bad("id", f"id '{raw_id}' is not a slug", "use lowercase a-z, 0-9 and single '-' between words")
     for key in TEXT_KEYS:
@@ -283,7 +328,11 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
         if not isinstance(value, str):
             bad(key, f"'{key}' must be text, got {_type_name(keys[key][1], value)}", "quote it, or use a '|' block")
         elif not value.strip():
-            bad(key, f"'{key}' is empty", f"write the {key}, or remove the key" if key == "extra" else f"write the {key}")
+            bad(
+                key,
+                f"'{key}' is empty",
+                f"write the {key}, or remove the key" if key == "extra" else f"write the {key}",
+            )
 
     own_tags: list[str] = []
     if "tags" in keys:
@@ -300,18 +349,25 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
     if "source" in keys:
         src = _string_list(item.get("source"))
         if src is None:
-            bad("source", "'source' must be a list of strings", 'write source: ["000:4.1"] (quote each entry)')
+            bad("source", "'source' must be a list of strings", 'write source: ["000:4.1"], quoting each entry')
         else:
             source = src
 
-    if not ok or card_id is None:
+    if card_id is None:
         return None
+
+    # A card with errors is still returned (broken fields emptied) so that the other rules can
+    # report its remaining problems in the same run; the errors already stop any build.
+    def text(key: str) -> str:
+        value = item.get(key)
+        return value if isinstance(value, str) else ""
+
     return Card(
         id=card_id,
-        question=item["question"],
-        answer=item["answer"],
+        question=text("question"),
+        answer=text("answer"),
         tags=tags,
-        extra=item.get("extra") or "",
+        extra=text("extra"),
         source=tuple(source),
         path=rel,
         line=line,
@@ -331,7 +387,9 @@ def load_collection(config: Config) -> Collection:
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            findings.append(Finding(rel, 1, None, f"not UTF-8 text ({exc.reason})", "save the file as UTF-8", rule="yaml"))
+            findings.append(
+                Finding(rel, 1, None, f"not UTF-8 text ({exc.reason})", "save the file as UTF-8", rule="yaml")
+            )
             continue
         cards.extend(parse_card_file(text, rel, findings))
     return Collection(cards=cards, registry=registry, findings=findings, files=files)

@@ -58,7 +58,14 @@ def rule_tags(col: Collection, ctx: Context) -> Iterator[Finding]:
     for card in col.cards:
         for tag in card.tags:
             if any(ch.isspace() for ch in tag):
-                yield Finding(card.path, card.line_of("tags"), card.id, f"tag '{tag}' contains a space", "use '-' between words", rule="tag")
+                yield Finding(
+                    card.path,
+                    card.line_of("tags"),
+                    card.id,
+                    f"tag '{tag}' contains a space",
+                    "use '-' between words",
+                    rule="tag",
+                )
             elif tag not in declared:
                 hint = did_you_mean(tag, declared)
                 fix = hint or f"declare it in {col.registry.path} or use a declared tag"
@@ -88,7 +95,9 @@ def media_files(config: Config) -> frozenset[str]:
     folder = config.path(config.media_dir)
     if not folder.is_dir():
         return frozenset()
-    return frozenset(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return frozenset(
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")
+    )
 
 
 def make_context(config: Config, lock_ids: Iterable[str] = ()) -> Context:
@@ -129,7 +138,9 @@ class Report:
         else:
             lines = [f.format() for f in self.findings]
         verdict = "FAILED" if self.failed(strict) else "OK"
-        lines.append(f"{verdict}: {self.cards} cards in {self.files} files, {self.errors} error(s), {self.warnings} warning(s)")
+        lines.append(
+            f"{verdict}: {self.cards} cards in {self.files} files, {self.errors} error(s), {self.warnings} warning(s)"
+        )
         return "\n".join(lines)
 
     def exit_if_failed(self, strict: bool) -> None:

@@ -19,10 +19,23 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--tags", "tags", multiple=True, help="Build only cards with this tag or a child of it (repeat or comma-separate).")
+@click.option(
+    "--tags", "tags", multiple=True, help="Build only cards with this tag or a child of it (repeat or comma-separate)."
+)
 @click.option("--exclude-tags", "exclude", multiple=True, help="Leave out cards with this tag or a child of it.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Output .apkg (default: dist/<package>.apkg).")
-@click.option("-C", "--project", type=click.Path(file_okay=False, path_type=Path), default=None, help="Project folder (default: nearest with [tool.ankibuild]).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Output .apkg (default: dist/<package>.apkg).",
+)
+@click.option(
+    "-C",
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project folder (default: nearest with [tool.ankibuild]).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
 @click.version_option(__version__)
 @click.pass_context
@@ -51,7 +64,9 @@ def build_cmd(config, tags, exclude, out) -> None:
 
 @main.command("check")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-@click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", help="github: GitHub Actions annotations.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "github"]), default="text", help="github: GitHub Actions annotations."
+)
 @click.pass_obj
 def check_cmd(config, strict, fmt) -> None:
     """Run every validation rule on the cards without building."""

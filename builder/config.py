@@ -75,8 +75,7 @@ def load_config(root: Path | None = None) -> Config:
         expected = type(known[name].default)
         if not isinstance(value, expected) or isinstance(value, bool):
             raise ConfigError(
-                f"pyproject.toml: [tool.ankibuild] {key} must be {expected.__name__}, "
-                f"got {type(value).__name__}"
+                f"pyproject.toml: [tool.ankibuild] {key} must be {expected.__name__}, got {type(value).__name__}"
             )
         settings[name] = value
     return Config(root=root, **settings)

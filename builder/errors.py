@@ -36,7 +36,7 @@ class Finding:
         return f"{where}{prefix}{who}{self.message}{fix}"
 
 
-class ValidationFailed(AnkibuildError):
+class ValidationFailed(AnkibuildError):  # noqa: N818 - reads as what happened
     """Cards have errors; carries every finding so all of them are reported in one run."""
 
     def __init__(self, findings: Sequence[Finding]):
@@ -47,6 +47,6 @@ class ValidationFailed(AnkibuildError):
         lines.append(f"{errors} error(s), {warnings} warning(s); nothing was written.")
         super().__init__("\n".join(lines))
 
-    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+    def show(self, file=None) -> None:
         # The findings are the message: no "Error:" prefix, so editors can parse each line.
         click.echo(self.format_message(), err=True, file=file)

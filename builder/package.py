@@ -73,7 +73,9 @@ def collection_bytes(notes: Sequence[PackagedNote], nt: NoteType, nt_mod: int, d
     model = _genanki_model(nt)
     gdeck = genanki.Deck(deck.id, deck.name, deck.description)
     for due, note in enumerate(notes):
-        gdeck.add_note(genanki.Note(model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid, due=due))
+        gdeck.add_note(
+            genanki.Note(model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid, due=due)
+        )
     # No wall clock: ids and card mods derive from the newest mod in the package.
     stamp = max([nt_mod, *(n.mod for n in notes)])
     conn = sqlite3.connect(":memory:")

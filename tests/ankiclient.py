@@ -84,7 +84,16 @@ class Learner:
     def card_states(self) -> dict[int, CardState]:
         rows = self.col.db.all("select id, reps, ivl, due, queue, lapses, factor, did from cards")
         return {
-            cid: CardState(reps, ivl, due, queue, lapses, factor, did, self.col.db.scalar("select count() from revlog where cid=?", cid))
+            cid: CardState(
+                reps,
+                ivl,
+                due,
+                queue,
+                lapses,
+                factor,
+                did,
+                self.col.db.scalar("select count() from revlog where cid=?", cid),
+            )
             for cid, reps, ivl, due, queue, lapses, factor, did in rows
         }
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from builder.build import GUID_NAMESPACE
 from builder.cli import main
 from builder.package import note_guid
-from builder.build import GUID_NAMESPACE
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -63,7 +63,9 @@ def test_rebuild_without_changes_updates_nothing(project: Project, learner: Lear
 
 
 @pytest.mark.parametrize("part", ["css", "template"])
-def test_css_or_template_change_reaches_existing_collection(project: Project, learner: Learner, monkeypatch, part) -> None:
+def test_css_or_template_change_reaches_existing_collection(
+    project: Project, learner: Learner, monkeypatch, part
+) -> None:
     learner.import_apkg(project.build())
     learner.review_all(DECK)
     before = learner.card_states()

@@ -1,0 +1,44 @@
+# Every target sets up what it needs in .venv first, so each works on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: build test check lint format golden bench preview clean
+
+build: $(VENV)/.base      ## set up and build the deck into dist/
+	$(BIN)/ankibuild
+
+test: $(VENV)/.test       ## set up and run lint, the strict card check and every test
+	$(BIN)/ruff check builder tests bench
+	$(BIN)/ruff format --check builder tests bench
+	$(BIN)/ankibuild check --strict
+	$(BIN)/pytest
+
+check: $(VENV)/.base
+	$(BIN)/ankibuild check --strict
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check builder tests bench
+
+format: $(VENV)/.test
+	$(BIN)/ruff format builder tests bench
+	$(BIN)/ruff check --fix builder tests bench
+
+golden: $(VENV)/.test     ## regenerate tests/golden/ after an intended rendering change; review the diff
+	$(BIN)/pytest tests/test_render.py --update-golden -q
+
+bench: $(VENV)/.test
+	$(BIN)/python bench/bench.py
+
+$(VENV)/.base: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) dist

@@ -1,0 +1,106 @@
+"""The build command: summary, selection, lock behaviour and byte-for-byte reproducibility."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+from builder.lock import parse_lock
+from tests.conftest import FIXTURES, Project
+
+
+def lock_of(project: Project) -> dict:
+    return parse_lock((project.root / "cards" / "ankibuild.lock").read_text(), "lock").entries
+
+
+def test_summary_counts_added_changed_unchanged(project: Project) -> None:
+    first = project.run().output
+    assert "Built 4 cards (4 added, 0 changed, 0 unchanged since the lock; note type added" in first
+    assert first.rstrip().endswith("→ dist/fixture.apkg")
+    project.edit("cards/attention.yaml", "Write scaled", "Write the scaled")
+    second = project.run().output
+    assert "Built 4 cards (0 added, 1 changed, 3 unchanged since the lock; note type unchanged" in second
+
+
+def test_two_builds_are_byte_identical(project: Project, tmp_path: Path) -> None:
+    a = project.build("--out", str(tmp_path / "a.apkg")).read_bytes()
+    b = project.build("--out", str(tmp_path / "b.apkg")).read_bytes()
+    assert a == b
+    with zipfile.ZipFile(tmp_path / "a.apkg") as zf:
+        assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in zf.infolist())
+
+
+def test_source_date_epoch_makes_fresh_builds_identical(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    outputs = []
+    for name in ("one", "two"):
+        root = tmp_path / name
+        shutil.copytree(FIXTURES / "basic", root)
+        outputs.append(Project(root).build().read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_unchanged_note_keeps_mod_changed_note_gets_newer(project: Project) -> None:
+    project.build()
+    before = lock_of(project)
+    project.edit("cards/attention.yaml", "Write scaled", "Write the scaled")
+    project.build()
+    after = lock_of(project)
+    assert after["attention-formula"].mod > before["attention-formula"].mod
+    assert after["attention-formula"].hash != before["attention-formula"].hash
+    assert {k: v for k, v in after.items() if k != "attention-formula"} == {
+        k: v for k, v in before.items() if k != "attention-formula"
+    }
+
+
+def test_tag_change_counts_as_a_change(project: Project) -> None:
+    project.build()
+    before = lock_of(project)
+    project.edit("cards/attention.yaml", "tags: [fundamentals]", "tags: [fundamentals, fundamentals::attention]")
+    project.build()
+    assert lock_of(project)["attention-cost"].mod > before["attention-cost"].mod
+
+
+def test_lock_never_drops_a_vanished_id(project: Project) -> None:
+    project.build()
+    text = (project.root / "cards" / "attention.yaml").read_text()
+    (project.root / "cards" / "attention.yaml").write_text(text.split("- id: attention-cost")[0])
+    project.build()
+    assert "attention-cost" in lock_of(project)
+
+
+def test_select_by_parent_tag_child_tag_and_exclude(project: Project, tmp_path: Path) -> None:
+    def built(*args: str) -> int:
+        out = project.run(*args, "--out", str(tmp_path / "x.apkg")).output
+        return int(out.split("Built ")[1].split(" ")[0])
+
+    assert built("--tags", "compression") == 2
+    assert built("--tags", "compression::pruning") == 1
+    assert built("--tags", "compression,fundamentals::attention") == 3
+    assert built("--tags", "compression", "--tags", "fundamentals") == 4
+    assert built("--exclude-tags", "compression::quantization") == 3
+
+
+def test_subset_build_only_touches_its_cards_in_the_lock(project: Project, tmp_path: Path) -> None:
+    project.build("--tags", "compression", "--out", str(tmp_path / "s.apkg"))
+    assert set(lock_of(project)) == {"@notetype", "int8-scale", "pruning-kinds"}
+
+
+def test_media_packaged_under_content_hash(project: Project) -> None:
+    (project.root / "media").mkdir()
+    (project.root / "media" / "diagram.png").write_bytes(b"\x89PNG fake one")
+    project.edit(
+        "cards/compression.yaml",
+        "answer: Structured removes whole channels; unstructured zeros single weights.",
+        'answer: "![d](diagram.png) Structured removes whole channels."',
+    )
+    apkg = project.build()
+    with zipfile.ZipFile(apkg) as zf:
+        names = zf.read("media").decode()
+        assert "diagram-" in names and ".png" in names
+        assert zf.read("0") == b"\x89PNG fake one"
+    first = names
+    (project.root / "media" / "diagram.png").write_bytes(b"\x89PNG fake two")
+    with zipfile.ZipFile(project.build()) as zf:
+        assert zf.read("media").decode() != first  # a changed image gets a new name

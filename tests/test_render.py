@@ -1,0 +1,108 @@
+"""Rendering: Markdown, math, code, escaping and images, pinned by golden files.
+
+Regenerate the golden files after an intended change with
+    pytest tests/test_render.py --update-golden
+and review the diff of tests/golden/ as part of the change.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from builder.notetype import note_type
+from builder.render import Renderer, scan_inline
+
+HERE = Path(__file__).parent
+CASES = sorted((HERE / "fixtures" / "render").glob("*.md"))
+GOLDEN = HERE / "golden"
+MEDIA = {"diagram.png": "diagram-0123456789ab.png"}
+
+
+def check_golden(path: Path, actual: str, update: bool) -> None:
+    if update or not path.exists():
+        if not update:
+            pytest.fail(f"{path} is missing: run pytest --update-golden and review it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+        return
+    assert actual == path.read_text(encoding="utf-8"), f"{path.name} differs; if intended: pytest --update-golden"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_rendered_html_matches_golden(case: Path, update_golden: bool) -> None:
+    html = Renderer(MEDIA).markdown(case.read_text(encoding="utf-8"))
+    check_golden(GOLDEN / "render" / f"{case.stem}.html", html + "\n", update_golden)
+
+
+def test_notetype_schema_is_pinned(update_golden: bool) -> None:
+    """Fields, templates and their ids must never change by accident (see notetype.py)."""
+    schema = json.dumps(note_type().schema(), indent=2) + "\n"
+    check_golden(GOLDEN / "notetype-schema.json", schema, update_golden)
+
+
+def test_notetype_templates_and_css_golden(update_golden: bool) -> None:
+    nt = note_type()
+    check_golden(GOLDEN / "notetype-front.html", nt.front + "\n", update_golden)
+    check_golden(GOLDEN / "notetype-back.html", nt.back + "\n", update_golden)
+    check_golden(GOLDEN / "notetype.css", nt.css, update_golden)
+
+
+def render(text: str) -> str:
+    return Renderer(MEDIA).markdown(text)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (r"\(a_1 * b_2\)", r"\(a_1 * b_2\)"),
+        (r"$a_1 * b_2$", r"\(a_1 * b_2\)"),
+        ("$$x^2$$", r"\[x^2\]"),
+        (r"\[ \frac{1}{2} \]", r"\[ \frac{1}{2} \]"),
+        (r"\(a < b \& c\)", r"\(a &lt; b \&amp; c\)"),
+        (r"\(\{x \mid x > 0\}\)", r"\(\{x \mid x &gt; 0\}\)"),
+        (r"\(\\ \_\)", r"\(\\ \_\)"),
+    ],
+)
+def test_math_survives_exactly(source: str, expected: str) -> None:
+    assert render(source) == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["It costs $5 and $10.", "Pay $5, then $6.", "Set $ x $ apart.", "Only one $ here."],
+)
+def test_dollar_that_is_not_math_stays_a_dollar(source: str) -> None:
+    out = render(source)
+    assert "\\(" not in out and out.count("$") == source.count("$")
+
+
+def test_escaped_dollar_is_a_dollar() -> None:
+    assert render(r"\$5 and \$6") == "$5 and $6"
+
+
+def test_math_inside_code_is_code() -> None:
+    assert render("`$x$` and `\\(y\\)`") == "<code>$x$</code> and <code>\\(y\\)</code>"
+
+
+def test_prose_angle_brackets_and_ampersands_show_as_written() -> None:
+    assert render("List<int> a < b & c") == "List&lt;int&gt; a &lt; b &amp; c"
+    assert render("<b>x</b> H<sub>2</sub>O") == "<b>x</b> H<sub>2</sub>O"
+
+
+def test_code_is_highlighted_into_css_classes() -> None:
+    out = render("```python\ndef f(x):\n    return x < 1\n```")
+    assert '<div class="highlight language-python">' in out
+    assert '<span class="k">def</span>' in out and "&lt;" in out
+    assert "style=" not in out  # colours come from the note type's CSS (light and night)
+
+
+def test_image_gets_content_hashed_name() -> None:
+    assert render("![d](diagram.png)") == '<img alt="d" src="diagram-0123456789ab.png">'
+
+
+def test_scan_inline_marks_math_code_and_lt() -> None:
+    kinds = [seg[0] for seg in scan_inline("a `b` $c$ <x")]
+    assert kinds == ["text", "code", "text", "math", "text", "lt", "text"]
