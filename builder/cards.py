@@ -43,9 +43,20 @@ class Card:
     line: int = 0
     #: line of each key in the file (1-based); missing keys fall back to `line`
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
+    #: where each text field's value starts, and whether it is a block scalar (`|`/`>`) whose
+    #: lines map one to one onto the file
+    starts: Mapping[str, tuple[int, bool]] = field(default_factory=dict, compare=False, hash=False)
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, self.line)
+
+    def line_at(self, key: str, offset: int) -> int:
+        """File line of character `offset` in field `key` (exact in block scalars)."""
+        start, block = self.starts.get(key, (self.line_of(key), False))
+        if not block:
+            return start
+        text = getattr(self, key)
+        return start + text.count("\n", 0, offset)
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,9 @@ class Collection:
     registry: TagRegistry
     findings: list[Finding]
     files: list[str]
+    #: ids deleted on purpose → (line in the retired file, reason)
+    retired: dict[str, tuple[int, str]] = field(default_factory=dict)
+    retired_path: str = ""
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -197,12 +211,38 @@ def load_registry(config: Config, findings: list[Finding]) -> TagRegistry:
     return TagRegistry(tags, rel, lines)
 
 
+def load_retired(config: Config, findings: list[Finding]) -> dict[str, tuple[int, str]]:
+    path = config.path(config.retired_file)
+    if not path.is_file():
+        return {}
+    rel = config.rel(path)
+    node, data = _compose(path.read_text(encoding="utf-8"), rel, findings)
+    if node is None:
+        return {}
+    if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
+        findings.append(
+            Finding(rel, _line(node), None, "must be a mapping of 'id: reason'", "see CONTRIBUTING.md", rule="identity")
+        )
+        return {}
+    retired = {}
+    for key, (line, _value) in _mapping_keys(node, rel, None, findings).items():
+        reason = data.get(key)
+        if not isinstance(reason, str) or not reason.strip():
+            findings.append(
+                Finding(
+                    rel, line, str(key), "retired id has no reason", "write 'id: why it was removed'", rule="identity"
+                )
+            )
+        retired[str(key)] = (line, reason if isinstance(reason, str) else "")
+    return retired
+
+
 def card_files(config: Config) -> list[Path]:
     """Every card file under the cards folder, in a stable order (the registry excluded)."""
     cards_dir = config.path(config.cards_dir)
-    registry = config.path(config.tags_file).resolve()
+    special = {config.path(config.tags_file).resolve(), config.path(config.retired_file).resolve()}
     files = [p for ext in ("*.yaml", "*.yml") for p in cards_dir.rglob(ext)]
-    return sorted((p for p in files if p.resolve() != registry), key=lambda p: p.as_posix())
+    return sorted((p for p in files if p.resolve() not in special), key=lambda p: p.as_posix())
 
 
 def parse_card_file(text: str, rel: str, findings: list[Finding]) -> list[Card]:
@@ -362,6 +402,14 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
         value = item.get(key)
         return value if isinstance(value, str) else ""
 
+    starts = {}
+    for key in TEXT_KEYS:
+        if key in keys:
+            vnode = keys[key][1]
+            block = isinstance(vnode, yaml.ScalarNode) and vnode.style in ("|", ">")
+            # A block scalar's text starts on the line after its indicator.
+            starts[key] = (_line(vnode) + (1 if block else 0), block and vnode.style == "|")
+
     return Card(
         id=card_id,
         question=text("question"),
@@ -372,6 +420,7 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
         path=rel,
         line=line,
         lines=lines,
+        starts=starts,
     )
 
 
@@ -392,4 +441,12 @@ def load_collection(config: Config) -> Collection:
             )
             continue
         cards.extend(parse_card_file(text, rel, findings))
-    return Collection(cards=cards, registry=registry, findings=findings, files=files)
+    retired = load_retired(config, findings)
+    return Collection(
+        cards=cards,
+        registry=registry,
+        findings=findings,
+        files=files,
+        retired=retired,
+        retired_path=config.rel(config.path(config.retired_file)),
+    )

@@ -6,15 +6,17 @@ everything. Errors stop a build; warnings only fail `ankibuild check --strict`.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cards import Card, Collection, did_you_mean
 from .config import Config
 from .errors import Finding
-from .render import media_key
+from .lock import Lock
+from .render import HTML_TAGS, find_fences, media_key, scan_inline
 
 _IMG_MD_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _IMG_HTML_RE = re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
@@ -30,7 +32,7 @@ def image_refs(text: str) -> list[str]:
 class Context:
     config: Config
     media_files: frozenset[str]  # names relative to media/
-    lock_ids: frozenset[str]
+    lock: Lock = field(default_factory=Lock)
 
 
 Rule = Callable[[Collection, Context], Iterable[Finding]]
@@ -100,8 +102,8 @@ def media_files(config: Config) -> frozenset[str]:
     )
 
 
-def make_context(config: Config, lock_ids: Iterable[str] = ()) -> Context:
-    return Context(config=config, media_files=media_files(config), lock_ids=frozenset(lock_ids))
+def make_context(config: Config, lock: Lock | None = None) -> Context:
+    return Context(config=config, media_files=media_files(config), lock=lock or Lock())
 
 
 def validate(col: Collection, ctx: Context, rules: Iterable[Rule] = BUILD_RULES) -> list[Finding]:
@@ -162,8 +164,288 @@ def run_checks(config: Config) -> Report:
     from .cards import load_collection
 
     col = load_collection(config)
-    ctx = make_context(config, read_lock(config).card_ids)
+    ctx = make_context(config, read_lock(config))
     return Report(validate(col, ctx, ALL_RULES), cards=len(col.cards), files=len(col.files))
 
 
-ALL_RULES: tuple[Rule, ...] = BUILD_RULES
+# --- contributor rules (ankibuild check): what review would miss -------------------------------
+
+TEXT_FIELDS = ("question", "answer", "extra")
+PYTHON_LANGS = frozenset({"python", "py", "python3"})
+VOID_TAGS = frozenset({"br", "hr", "img", "wbr"})
+COMMON_LANGS = ("python", "bash", "text", "json", "yaml", "cpp", "sql")
+
+
+def _fields(card: Card) -> Iterator[tuple[str, str]]:
+    for key in TEXT_FIELDS:
+        text = getattr(card, key)
+        if text:
+            yield key, text
+
+
+def _mask(text: str, start: int, end: int) -> str:
+    """Blank out text[start:end] but keep newlines, so offsets and line numbers stay valid."""
+    return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+
+
+def prose_only(text: str) -> tuple[str, list[tuple[int, str, str]]]:
+    """The text with fenced code and code spans blanked out, plus the fenced blocks as
+    (offset of the opening fence, language, code)."""
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    blocks = []
+    masked = text
+    for start, end, indent, lang, closed in find_fences(lines):
+        body = lines[start + 1 : end] if closed else lines[start + 1 : end + 1]
+        code = "\n".join(line[len(indent) :] if line.startswith(indent) else line.lstrip() for line in body)
+        blocks.append((offsets[start], lang, code))
+        masked = _mask(masked, offsets[start], min(offsets[end + 1] - 1, len(text)))
+    for kind, a, b, _payload in scan_inline(masked):
+        if kind == "code":
+            masked = _mask(masked, a, b)
+    return masked, blocks
+
+
+def rule_python_parses(col: Collection, ctx: Context) -> Iterator[Finding]:
+    for card in col.cards:
+        for key, text in _fields(card):
+            for offset, lang, code in prose_only(text)[1]:
+                if lang in PYTHON_LANGS:
+                    try:
+                        ast.parse(code)
+                    except SyntaxError as exc:
+                        line = card.line_at(key, offset) + (exc.lineno or 1)
+                        yield Finding(
+                            card.path,
+                            line,
+                            card.id,
+                            f"Python code does not parse: {exc.msg} (line {exc.lineno} of the block)",
+                            "fix the code, or fence it as ```text if it is not meant to run",
+                            rule="code",
+                        )
+
+
+def rule_code_language(col: Collection, ctx: Context) -> Iterator[Finding]:
+    for card in col.cards:
+        for key, text in _fields(card):
+            for offset, lang, _code in prose_only(text)[1]:
+                if not lang:
+                    yield Finding(
+                        card.path,
+                        card.line_at(key, offset),
+                        card.id,
+                        "code fence without a language",
+                        "write ```python, ```bash, ```text …",
+                        severity="warning",
+                        rule="code",
+                    )
+                elif not _known_language(lang):
+                    yield Finding(
+                        card.path,
+                        card.line_at(key, offset),
+                        card.id,
+                        f"unknown code language '{lang}'",
+                        did_you_mean(lang, ("python", "bash", "text", "json", "yaml", "cpp", "sql"))
+                        or "use a pygments lexer name",
+                        severity="warning",
+                        rule="code",
+                    )
+
+
+def _known_language(lang: str) -> bool:
+    from .render import _lexer  # one lexer cache for rendering and checking
+
+    return lang == "text" or _lexer(lang) is not None
+
+
+def _math_spans(prose: str) -> Iterator[tuple[int, object]]:
+    for kind, start, _end, payload in scan_inline(prose):
+        if kind == "math":
+            yield start, payload
+
+
+_DELIMS = ((r"\(", r"\)", "inline"), (r"\[", r"\]", "display"))
+_TEX_HINT = re.compile(r"[\\^_{}]")
+
+
+def math_problems(prose: str) -> Iterator[tuple[int, str, str]]:
+    """(offset, problem, fix) for unbalanced delimiters and braces in the prose of one field."""
+    # Balanced spans, as the renderer will see them; whatever is left over is unbalanced.
+    spans = list(_math_spans(prose))
+    rest = prose
+    for kind, start, end, _payload in scan_inline(prose):
+        if kind in ("math", "dollar"):
+            rest = _mask(rest, start, end)
+    for opener, closer, name in _DELIMS:
+        for m in re.finditer(re.escape(opener), rest):
+            yield m.start(), f"{name} math '{opener}' is never closed", f"add '{closer}'"
+        for m in re.finditer(re.escape(closer), rest):
+            yield m.start(), f"'{closer}' closes math that was never opened", f"add '{opener}' before it, or remove it"
+    for m in re.finditer(r"\$\$", rest):
+        yield m.start(), "display math '$$' is never closed", "add the closing '$$' (or write \\[ … \\])"
+    for m in re.finditer(r"(?<![\\$])\$(?=\S)([^$\n]*)", rest):
+        if _TEX_HINT.search(m.group(1)):
+            yield m.start(), "'$' opens math that is never closed", "close it with '$', or write \\$ for a dollar sign"
+    for start, span in spans:
+        depth = 0
+        for ch_match in re.finditer(r"\\[{}]|[{}]", span.tex):
+            token = ch_match.group()
+            if token in ("\\{", "\\}"):
+                continue
+            depth += 1 if token == "{" else -1
+            if depth < 0:
+                break
+        if depth != 0:
+            yield (
+                start,
+                "braces do not balance inside the formula",
+                "match every '{' with a '}'; write \\{ for a literal brace",
+            )
+
+
+def rule_math(col: Collection, ctx: Context) -> Iterator[Finding]:
+    for card in col.cards:
+        for key, text in _fields(card):
+            prose, _blocks = prose_only(text)
+            for offset, problem, fix in math_problems(prose):
+                yield Finding(card.path, card.line_at(key, offset), card.id, problem, fix, rule="math")
+
+
+_HTML_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*?(/?)>")
+
+
+def html_problems(prose: str) -> Iterator[tuple[int, str, str]]:
+    stack: list[tuple[str, int]] = []
+    for m in _HTML_TAG_RE.finditer(prose):
+        closing, name, selfclosing = m.group(1), m.group(2).lower(), m.group(3)
+        if name not in HTML_TAGS or name in VOID_TAGS or selfclosing:
+            continue
+        if not closing:
+            stack.append((name, m.start()))
+        elif stack and stack[-1][0] == name:
+            stack.pop()
+        elif any(open_name == name for open_name, _ in stack):
+            while stack and stack[-1][0] != name:
+                inner, at = stack.pop()
+                yield at, f"<{inner}> is not closed before </{name}>", f"add </{inner}>"
+            stack.pop()
+        else:
+            yield m.start(), f"</{name}> closes a tag that was never opened", f"remove it or add <{name}>"
+    for name, at in stack:
+        yield at, f"<{name}> is never closed", f"add </{name}>"
+
+
+def rule_html(col: Collection, ctx: Context) -> Iterator[Finding]:
+    for card in col.cards:
+        for key, text in _fields(card):
+            prose, _blocks = prose_only(text)
+            for offset, problem, fix in html_problems(prose):
+                yield Finding(card.path, card.line_at(key, offset), card.id, problem, fix, rule="html")
+
+
+def rule_unused_media(col: Collection, ctx: Context) -> Iterator[Finding]:
+    used = {media_key(ref) for card in col.cards for _k, text in _fields(card) for ref in image_refs(text)}
+    for name in sorted(ctx.media_files - used):
+        yield Finding(
+            f"{ctx.config.media_dir}/{name}",
+            1,
+            None,
+            "file is not used by any card",
+            "reference it from a card, or delete it",
+            severity="warning",
+            rule="media",
+        )
+
+
+def rule_identity(col: Collection, ctx: Context) -> Iterator[Finding]:
+    """An id that was built before must not silently disappear: a rename strands reviews."""
+    present = {card.id for card in col.cards}
+    lock_path = ctx.config.rel(ctx.config.path(ctx.config.lock_file))
+    for card_id in sorted(ctx.lock.card_ids - present - set(col.retired)):
+        yield Finding(
+            lock_path,
+            ctx.lock.lines.get(card_id, 1),
+            card_id,
+            "was built before but is gone from the cards; renaming an id makes a new card and strands "
+            "every learner's review history of the old one",
+            f"if renamed, restore the old id; if deleted on purpose, add '{card_id}: reason' to {col.retired_path}",
+            severity="warning",
+            rule="identity",
+        )
+    for card in col.cards:
+        if card.id in col.retired:
+            line, _reason = col.retired[card.id]
+            yield Finding(
+                card.path,
+                card.line_of("id"),
+                card.id,
+                f"id was retired ({col.retired_path}:{line}) and may not be reused",
+                "choose a new id",
+                rule="identity",
+            )
+
+
+# Words every interview question uses; they make unrelated questions look alike.
+_FILLER = re.compile(
+    r"请|简述|解释|介绍|讨论|列举|说明|什么是|什么|如何|怎么|怎样|为什么|哪些|是否|一下|你|的|了|吗|呢|"
+    r"ai|大模型|大语言模型|模型|\b(?:what|how|why|is|are|the|a|an|of|in|to|and|does|do)\b"
+)
+
+
+def normalise_question(text: str) -> str:
+    text = re.sub(r"```.*?```|`[^`]*`|\\\(.*?\\\)|\\\[.*?\\\]", " ", text, flags=re.DOTALL)
+    text = _FILLER.sub("", text.lower())
+    return re.sub(r"[\W_]+", "", text)
+
+
+def _shingles(text: str, n: int = 2) -> set[str]:
+    return {text[i : i + n] for i in range(max(1, len(text) - n + 1))} if text else set()
+
+
+NEAR_DUPLICATE = 0.7  # Jaccard similarity of character bigrams after normalisation
+
+
+def near_duplicates(questions: list[str], threshold: float = NEAR_DUPLICATE) -> Iterator[tuple[int, int, float]]:
+    """Pairs (i, j), i < j, of similar questions; an inverted index keeps it far below n² work."""
+    grams = [_shingles(normalise_question(q)) for q in questions]
+    index: dict[str, list[int]] = {}
+    for j, gj in enumerate(grams):
+        shared: dict[int, int] = {}
+        for g in gj:
+            for i in index.get(g, ()):
+                shared[i] = shared.get(i, 0) + 1
+        for i, count in shared.items():
+            union = len(grams[i]) + len(gj) - count
+            if union and count / union >= threshold:
+                yield i, j, count / union
+        for g in gj:
+            index.setdefault(g, []).append(j)
+
+
+def rule_near_duplicates(col: Collection, ctx: Context) -> Iterator[Finding]:
+    cards = col.cards
+    for i, j, score in near_duplicates([c.question for c in cards]):
+        a, b = cards[i], cards[j]
+        yield Finding(
+            b.path,
+            b.line_of("question"),
+            b.id,
+            f"question is nearly the same as card '{a.id}' ({a.path}:{a.line_of('question')}, similarity {score:.2f})",
+            "merge the two cards and list both sources, or make the questions ask different things",
+            severity="warning",
+            rule="near-duplicate",
+        )
+
+
+ALL_RULES: tuple[Rule, ...] = (
+    *BUILD_RULES,
+    rule_python_parses,
+    rule_code_language,
+    rule_math,
+    rule_html,
+    rule_unused_media,
+    rule_identity,
+    rule_near_duplicates,
+)

@@ -27,6 +27,8 @@ class Config:
     tags_file: str = "cards/tags.yaml"
     #: Lock file with each card's content hash and note mod, committed next to the cards.
     lock_file: str = "cards/ankibuild.lock"
+    #: Ids deleted on purpose (id: reason). They may never be reused.
+    retired_file: str = "cards/retired.yaml"
 
     def path(self, rel: str) -> Path:
         return self.root / rel

@@ -31,6 +31,8 @@ class LockEntry:
 @dataclass
 class Lock:
     entries: dict[str, LockEntry] = field(default_factory=dict)
+    #: line of each entry in the file it was read from (for `check` findings)
+    lines: dict[str, int] = field(default_factory=dict)
 
     @property
     def card_ids(self) -> set[str]:
@@ -62,6 +64,7 @@ def build_time() -> int:
 
 def parse_lock(text: str, where: str) -> Lock:
     entries: dict[str, LockEntry] = {}
+    lines: dict[str, int] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -78,7 +81,8 @@ def parse_lock(text: str, where: str) -> Lock:
         if key in entries:
             raise AnkibuildError(f"{where}:{number}: '{key}' appears twice (keep the line with the larger mod)")
         entries[key] = LockEntry(digest, int(mod))
-    return Lock(entries)
+        lines[key] = number
+    return Lock(entries, lines)
 
 
 def format_lock(lock: Lock) -> str:

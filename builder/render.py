@@ -110,7 +110,7 @@ def scan_inline(text: str) -> list[tuple[str, int, int, object]]:
             nxt = text[i + 1]
             if nxt in "([":
                 close = r"\)" if nxt == "(" else r"\]"
-                j = text.find(close, i + 2)
+                j = _closing_delimiter(text, i, "\\" + nxt, close)
                 if j != -1:
                     flush(i)
                     out.append(("math", i, j + 2, MathSpan(text[i + 2 : j], nxt == "[")))
@@ -165,6 +165,19 @@ def scan_inline(text: str) -> list[tuple[str, int, int, object]]:
         i += 1
     flush(n)
     return out
+
+
+def _closing_delimiter(text: str, i: int, opener: str, closer: str) -> int:
+    """Where `closer` ends the math opened at `i`, or -1 when it is unclosed: a second opener
+    or a blank line (the end of the paragraph) comes first."""
+    j = text.find(closer, i + 2)
+    if j == -1:
+        return -1
+    for stop in (opener, "\n\n"):
+        k = text.find(stop, i + 2, j)
+        if k != -1:
+            return -1
+    return j
 
 
 def _closing_backticks(text: str, j: int, run: int) -> int:
