@@ -8,9 +8,11 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .build import build
+from .build import build, read_lock
+from .cards import load_collection
 from .check import run_checks
 from .config import load_config
+from .new import add_card
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -73,3 +75,18 @@ def check_cmd(config, strict, fmt) -> None:
     report = run_checks(config)
     click.echo(report.render(fmt, strict))
     report.exit_if_failed(strict)
+
+
+@main.command("new")
+@click.option("--tags", "tag", required=True, help="The card's most specific tag, e.g. compression::quantization.")
+@click.option("--question", "-q", default="", help="The question; the id is derived from its ASCII words.")
+@click.option(
+    "--file", "file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Card file to append to."
+)
+@click.pass_obj
+def new_cmd(config, tag, question, file) -> None:
+    """Append a card skeleton with a fresh unique id to the right topic file."""
+    col = load_collection(config)
+    taken = {c.id for c in col.cards} | read_lock(config).card_ids | set(col.retired)
+    path, line, card_id = add_card(config, col, taken, tag, question, file)
+    click.echo(f"{config.rel(path)}:{line}: added card '{card_id}'; write its answer, then run `ankibuild check`")
