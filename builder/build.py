@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import multiprocessing
+import multiprocessing.context
+import os
+import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import __version__
+from .cache import RenderCache
 from .cards import Card, Collection, did_you_mean, load_collection
 from .check import image_refs, make_context, media_path, validate
 from .config import Config
@@ -15,7 +24,15 @@ from .errors import AnkibuildError, ValidationFailed
 from .lock import NOTETYPE_KEY, Lock, build_time, format_lock, parse_lock
 from .notetype import note_type
 from .package import Deck, PackagedNote, apkg_bytes, collection_bytes, media_name, note_guid, write_atomic
-from .render import RenderedCard, Renderer, media_key, render_card
+from .render import (
+    RenderedCard,
+    Renderer,
+    _init_worker,
+    _render_in_worker,
+    media_key,
+    render_fields,
+    renderer_fingerprint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +49,31 @@ class BuildResult:
     unchanged: int
     media: int
     notetype: str  # 'added' | 'changed' | 'unchanged'
+    up_to_date: bool = False  # nothing changed since the last build: the output was kept as it was
+
+
+def input_digest(config: Config, tags: Sequence[str], exclude: Sequence[str]) -> str:
+    """A digest of everything a build reads, except the lock (see `_lock_digest`)."""
+    h = hashlib.sha256()
+    settings = {k: str(v) for k, v in vars(config).items()}
+    h.update(
+        json.dumps([__version__, renderer_fingerprint(), note_type().content_hash(), settings, tags, exclude]).encode()
+    )
+    h.update(os.environ.get("SOURCE_DATE_EPOCH", "").encode())
+    lock = config.path(config.lock_file).resolve()
+    for folder in (config.path(config.cards_dir), config.path(config.media_dir)):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.resolve() != lock:
+                h.update(path.relative_to(config.root).as_posix().encode() + b"\0")
+                h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _lock_digest(config: Config) -> str:
+    path = config.path(config.lock_file)
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else "-"
 
 
 def read_lock(config: Config) -> Lock:
@@ -67,21 +109,87 @@ def select(
     return [c for c in chosen if not any(_has_tag(c, t) for t in exclude)]
 
 
-def render_cards(cards: Sequence[Card], media: dict[str, str]) -> list[RenderedCard]:
-    renderer = Renderer(media)
-    return [render_card(card, renderer) for card in cards]
+PARALLEL_MIN = 200  # below this many cards to render, starting worker processes costs more than it saves
+
+
+def card_key(card: Card, media: dict[str, str], fingerprint: str) -> str:
+    """Everything a card's HTML depends on: its text, its media names, the renderer."""
+    refs = sorted({media_key(r) for text in (card.question, card.answer, card.extra) for r in image_refs(text)})
+    parts = [fingerprint, card.id, card.question, card.answer, card.extra, "\x1f".join(card.source)]
+    parts += [f"{r}={media.get(r, '')}" for r in refs]
+    return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # fork is fastest (workers inherit the imported libraries); Python 3.12+ warns about fork in
+    # threaded processes, so use forkserver there.
+    if sys.platform == "linux":
+        return multiprocessing.get_context("fork" if sys.version_info < (3, 12) else "forkserver")
+    return multiprocessing.get_context("spawn")
+
+
+def render_cards(
+    cards: Sequence[Card],
+    media: dict[str, str],
+    cache: RenderCache | None = None,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[RenderedCard]:
+    """Rendered cards in input order: cache hits reused, misses rendered (in parallel when many)."""
+    cache = cache or RenderCache(None)
+    fingerprint = renderer_fingerprint()
+    keys = [card_key(card, media, fingerprint) for card in cards]
+    fields: dict[str, tuple[str, ...]] = cache.get_many(keys)
+    todo = [(key, card) for key, card in zip(keys, cards, strict=True) if key not in fields]
+    if progress and len(cards) > len(todo):
+        progress(len(cards) - len(todo), len(cards))
+    fresh: dict[str, tuple[str, ...]] = {}
+    if jobs > 1 and len(todo) >= PARALLEL_MIN:
+        chunk = max(16, len(todo) // (jobs * 8))
+        with ProcessPoolExecutor(jobs, mp_context=_pool_context(), initializer=_init_worker, initargs=(media,)) as pool:
+            results = pool.map(_render_in_worker, [card for _key, card in todo], chunksize=chunk)
+            for (key, _card), result in zip(todo, results, strict=True):
+                fresh[key] = result
+                if progress:
+                    progress(1, len(cards))
+    else:
+        renderer = Renderer(media)
+        for key, card in todo:
+            fresh[key] = render_fields(renderer, card)
+            if progress:
+                progress(1, len(cards))
+    cache.put_many(fresh)
+    fields.update(fresh)
+    return [RenderedCard(card.id, fields[key], card.tags) for key, card in zip(keys, cards, strict=True)]
 
 
 def note_hash(note_fields: Sequence[str], tags: Sequence[str], guid: str, notetype_id: int) -> str:
-    import hashlib
-
     payload = "\x1e".join([guid, str(notetype_id), "\x1f".join(note_fields), " ".join(tags)])
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
 def build(
-    config: Config, tags: Sequence[str] = (), exclude: Sequence[str] = (), out: Path | None = None
+    config: Config,
+    tags: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    out: Path | None = None,
+    cache: RenderCache | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BuildResult:
+    """Load, validate, render and package; writes the .apkg and the lock, nothing else."""
+    out = out or config.default_out
+    cache = cache or RenderCache(None)
+    # Nothing changed since the last build of this output: it is already right.
+    inputs = input_digest(config, tags, exclude)
+    previous = cache.last_build(str(out.resolve()))
+    if previous and previous[0] == inputs + _lock_digest(config) and out.is_file():
+        if hashlib.sha256(out.read_bytes()).hexdigest() == previous[1]:
+            return BuildResult(**{**json.loads(previous[2]), "out": out, "up_to_date": True})
     col = load_checked(config)
     cards = select(col.cards, col.registry.tags, tags, exclude)
     if not cards:
@@ -100,7 +208,7 @@ def build(
                     media[key] = media_name(Path(key), data)
                     payload[media[key]] = data
 
-    rendered = render_cards(cards, media)
+    rendered = render_cards(cards, media, cache, jobs or default_jobs(), progress)
 
     nt = note_type()
     now = build_time()
@@ -115,11 +223,10 @@ def build(
 
     deck = Deck(config.deck_id, config.deck_name, config.deck_description)
     data = apkg_bytes(collection_bytes(notes, nt, nt_mod, deck), list(payload.items()))
-    out = out or config.default_out
     write_atomic(out, data)
     # The lock follows the package: it is only updated once the package exists.
     write_atomic(config.path(config.lock_file), format_lock(lock).encode())
-    return BuildResult(
+    result = BuildResult(
         out=out,
         built=len(notes),
         added=status["added"],
@@ -128,3 +235,9 @@ def build(
         media=len(payload),
         notetype=nt_status,
     )
+    summary = {"built": result.built, "added": 0, "changed": 0, "unchanged": result.built}
+    summary |= {"media": result.media, "notetype": "unchanged"}
+    cache.record_build(
+        str(out.resolve()), inputs + _lock_digest(config), hashlib.sha256(data).hexdigest(), json.dumps(summary)
+    )
+    return result

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
 from .build import build, read_lock
+from .cache import RenderCache, default_cache_dir
 from .cards import load_collection
 from .check import run_checks
 from .config import load_config
 from .new import add_card
+
+PROGRESS_MIN = 500  # cards to render before a progress bar is worth showing
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -20,47 +25,91 @@ def _split(values: tuple[str, ...]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+def build_options(func):
+    """The build options, shared by plain `ankibuild` and `ankibuild build`."""
+    options = [
+        click.option(
+            "--tags", "tags", multiple=True, help="Only cards with this tag or a child of it (repeat or a,b)."
+        ),
+        click.option(
+            "--exclude-tags", "exclude", multiple=True, help="Leave out cards with this tag or a child of it."
+        ),
+        click.option(
+            "--out", type=click.Path(dir_okay=False, path_type=Path), help="Output .apkg (default dist/<package>.apkg)."
+        ),
+        click.option(
+            "--jobs", "-j", type=click.IntRange(min=1), help="Render with this many processes (default: all cores)."
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Render cache folder (default ~/.cache/ankibuild).",
+        ),
+        click.option("--no-cache", is_flag=True, help="Render every card, without reading or writing the cache."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+class _Progress:
+    """A progress bar on stderr, only for long renders in an interactive terminal."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.enabled = sys.stderr.isatty() and not os.environ.get("CI")
+
+    def __call__(self, advance: int, total: int) -> None:
+        if not self.enabled or total < PROGRESS_MIN:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="Rendering", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(advance)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
 @click.group(invoke_without_command=True)
-@click.option(
-    "--tags", "tags", multiple=True, help="Build only cards with this tag or a child of it (repeat or comma-separate)."
-)
-@click.option("--exclude-tags", "exclude", multiple=True, help="Leave out cards with this tag or a child of it.")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Output .apkg (default: dist/<package>.apkg).",
-)
+@build_options
 @click.option(
     "-C",
     "--project",
     type=click.Path(file_okay=False, path_type=Path),
-    default=None,
     help="Project folder (default: nearest with [tool.ankibuild]).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
 @click.version_option(__version__)
 @click.pass_context
-def main(ctx: click.Context, tags, exclude, out, project, verbose) -> None:
+def main(ctx: click.Context, project, verbose, **build_args) -> None:
     """Build the Anki deck from the YAML cards (the default command)."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     ctx.obj = load_config(project)
     if ctx.invoked_subcommand is None:
-        ctx.invoke(build_cmd, tags=tags, exclude=exclude, out=out)
+        ctx.invoke(build_cmd, **build_args)
 
 
 @main.command("build")
-@click.option("--tags", "tags", multiple=True, help="Build only cards with this tag or a child of it.")
-@click.option("--exclude-tags", "exclude", multiple=True, help="Leave out cards with this tag or a child of it.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Output .apkg.")
+@build_options
 @click.pass_obj
-def build_cmd(config, tags, exclude, out) -> None:
+def build_cmd(config, tags, exclude, out, jobs, cache_dir, no_cache) -> None:
     """Build the deck into dist/ (same as plain `ankibuild`)."""
-    result = build(config, tags=_split(tags), exclude=_split(exclude), out=out)
+    cache = RenderCache(None if no_cache else (cache_dir or default_cache_dir()))
+    progress = _Progress()
+    try:
+        result = build(config, _split(tags), _split(exclude), out, cache, jobs, progress)
+    finally:
+        progress.close()
+        cache.close()
+    if result.up_to_date:
+        click.echo(f"Up to date: {result.built} cards, nothing changed since the last build → {config.rel(result.out)}")
+        return
     click.echo(
         f"Built {result.built} cards ({result.added} added, {result.changed} changed, "
         f"{result.unchanged} unchanged since the lock; note type {result.notetype}; "
-        f"{result.media} media) → {config.rel(result.out)}"
+        f"{result.media} media; {cache.hits} rendered from cache) → {config.rel(result.out)}"
     )
 
 
@@ -90,3 +139,7 @@ def new_cmd(config, tag, question, file) -> None:
     taken = {c.id for c in col.cards} | read_lock(config).card_ids | set(col.retired)
     path, line, card_id = add_card(config, col, taken, tag, question, file)
     click.echo(f"{config.rel(path)}:{line}: added card '{card_id}'; write its answer, then run `ankibuild check`")
+
+
+if __name__ == "__main__":
+    main()

@@ -351,12 +351,30 @@ def render_sources(source: tuple[str, ...]) -> str:
     return html.escape(", ".join(source), quote=False)
 
 
-def render_card(card: Card, renderer: Renderer) -> RenderedCard:
-    fields = (
+def render_fields(renderer: Renderer, card: Card) -> tuple[str, ...]:
+    """The note's field values for one card, in the note type's field order."""
+    return (
         renderer.markdown(card.question),
         renderer.markdown(card.answer),
         renderer.markdown(card.extra),
         render_sources(card.source),
         html.escape(card.id),
     )
-    return RenderedCard(card.id, fields, card.tags)
+
+
+def render_card(card: Card, renderer: Renderer) -> RenderedCard:
+    return RenderedCard(card.id, render_fields(renderer, card), card.tags)
+
+
+# Worker side of parallel rendering: each process builds its Renderer once.
+_worker: Renderer | None = None
+
+
+def _init_worker(media: Mapping[str, str]) -> None:
+    global _worker
+    _worker = Renderer(media)
+
+
+def _render_in_worker(card: Card) -> tuple[str, ...]:
+    assert _worker is not None
+    return render_fields(_worker, card)
