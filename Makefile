@@ -9,8 +9,8 @@ build: $(VENV)/.base      ## set up and build the deck into dist/
 	$(BIN)/ankibuild
 
 test: $(VENV)/.test       ## set up and run lint, the strict card check and every test
-	$(BIN)/ruff check builder tests bench
-	$(BIN)/ruff format --check builder tests bench
+	$(BIN)/ruff check builder tests bench scripts
+	$(BIN)/ruff format --check builder tests bench scripts
 	$(BIN)/ankibuild check --strict
 	$(BIN)/pytest
 
@@ -18,11 +18,11 @@ check: $(VENV)/.base
 	$(BIN)/ankibuild check --strict
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check builder tests bench
+	$(BIN)/ruff check builder tests bench scripts
 
 format: $(VENV)/.test
-	$(BIN)/ruff format builder tests bench
-	$(BIN)/ruff check --fix builder tests bench
+	$(BIN)/ruff format builder tests bench scripts
+	$(BIN)/ruff check --fix builder tests bench scripts
 
 golden: $(VENV)/.test     ## regenerate tests/golden/ after an intended rendering change; review the diff
 	$(BIN)/pytest tests/test_render.py --update-golden -q
