@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
+import mimetypes
 import multiprocessing
 import multiprocessing.context
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import __version__
@@ -24,6 +27,7 @@ from .errors import AnkibuildError, ValidationFailed
 from .lock import NOTETYPE_KEY, Lock, build_time, format_lock, parse_lock
 from .notetype import note_type
 from .package import Deck, PackagedNote, apkg_bytes, collection_bytes, media_name, note_guid, write_atomic
+from .preview import cards_from_fields, find_mathjax, page
 from .render import (
     RenderedCard,
     Renderer,
@@ -168,6 +172,61 @@ def note_hash(note_fields: Sequence[str], tags: Sequence[str], guid: str, notety
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
+def prepare(config: Config, tags: Sequence[str], exclude: Sequence[str]):
+    """Load, validate and select; returns the cards, media name map and media bytes by name."""
+    col = load_checked(config)
+    cards = select(col.cards, col.registry.tags, tags, exclude)
+    if not cards:
+        raise AnkibuildError("no cards match the selected tags (check --tags / --exclude-tags)")
+    # Media: only files the selected cards refer to, named by content.
+    media: dict[str, str] = {}
+    payload: dict[str, bytes] = {}
+    for card in cards:
+        for text in (card.question, card.answer, card.extra):
+            for ref in image_refs(text):
+                key = media_key(ref)
+                if key not in media:
+                    data = media_path(config, key).read_bytes()
+                    media[key] = media_name(Path(key), data)
+                    payload[media[key]] = data
+    return cards, media, payload
+
+
+def preview(
+    config: Config,
+    tags: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    out: Path | None = None,
+    cache: RenderCache | None = None,
+    mathjax: Path | None = None,
+) -> tuple[Path, int, Path | None]:
+    """Write the preview page; returns its path, the number of cards and the MathJax used."""
+    cards, media, payload = prepare(config, tags, exclude)
+    rendered = render_cards(cards, media, cache, default_jobs())
+    nt = note_type()
+    items = cards_from_fields(nt, [(r.id, r.fields, r.tags, c.source) for r, c in zip(rendered, cards, strict=True)])
+    # Images inline as data: URIs, so the page is one self-contained file.
+    inline = {
+        name: f"data:{mimetypes.guess_type(name)[0] or 'application/octet-stream'};base64,"
+        f"{base64.b64encode(data).decode()}"
+        for name, data in payload.items()
+    }
+    if inline:
+        pattern = re.compile('src="(' + "|".join(re.escape(n) for n in inline) + ')"')
+        items = [
+            replace(
+                i,
+                back=pattern.sub(lambda m: f'src="{inline[m[1]]}"', i.back),
+                front=pattern.sub(lambda m: f'src="{inline[m[1]]}"', i.front),
+            )
+            for i in items
+        ]
+    found = find_mathjax(config.root, mathjax)
+    out = out or config.path(config.out_dir) / "preview.html"
+    write_atomic(out, page(items, nt.css, f"{config.deck_name} — preview", found).encode("utf-8"))
+    return out, len(items), found
+
+
 def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
@@ -190,24 +249,8 @@ def build(
     if previous and previous[0] == inputs + _lock_digest(config) and out.is_file():
         if hashlib.sha256(out.read_bytes()).hexdigest() == previous[1]:
             return BuildResult(**{**json.loads(previous[2]), "out": out, "up_to_date": True})
-    col = load_checked(config)
-    cards = select(col.cards, col.registry.tags, tags, exclude)
-    if not cards:
-        raise AnkibuildError("no cards match the selected tags (check --tags / --exclude-tags)")
+    cards, media, payload = prepare(config, tags, exclude)
     lock = read_lock(config)
-
-    # Media: only files the selected cards refer to, named by content.
-    media: dict[str, str] = {}
-    payload: dict[str, bytes] = {}
-    for card in cards:
-        for text in (card.question, card.answer, card.extra):
-            for ref in image_refs(text):
-                key = media_key(ref)
-                if key not in media:
-                    data = media_path(config, key).read_bytes()
-                    media[key] = media_name(Path(key), data)
-                    payload[media[key]] = data
-
     rendered = render_cards(cards, media, cache, jobs or default_jobs(), progress)
 
     nt = note_type()

@@ -345,6 +345,43 @@ def rule_html(col: Collection, ctx: Context) -> Iterator[Finding]:
                 yield Finding(card.path, card.line_at(key, offset), card.id, problem, fix, rule="html")
 
 
+_LIST_ITEM_RE = re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+\S")
+
+
+def glued_lists(prose: str) -> Iterator[int]:
+    """Offsets of list items that Python-Markdown renders as plain text: a list that starts
+    inside a paragraph (no blank line before it)."""
+    offset = 0
+    block_first = None
+    for line in prose.split("\n"):
+        if not line.strip():
+            block_first = None
+        elif block_first is None:
+            block_first = line
+        elif (
+            _LIST_ITEM_RE.match(line)
+            and not _LIST_ITEM_RE.match(block_first)
+            and not block_first.lstrip().startswith(("#", "|"))
+        ):
+            yield offset
+            block_first = line  # report each glued list once
+        offset += len(line) + 1
+
+
+def rule_lists(col: Collection, ctx: Context) -> Iterator[Finding]:
+    for card in col.cards:
+        for key, text in _fields(card):
+            for offset in glued_lists(prose_only(text)[0]):
+                yield Finding(
+                    card.path,
+                    card.line_at(key, offset),
+                    card.id,
+                    "list starts right after a paragraph line, so it renders as plain text",
+                    "add a blank line before the list",
+                    rule="markdown",
+                )
+
+
 def rule_unused_media(col: Collection, ctx: Context) -> Iterator[Finding]:
     used = {media_key(ref) for card in col.cards for _k, text in _fields(card) for ref in image_refs(text)}
     for name in sorted(ctx.media_files - used):
@@ -445,6 +482,7 @@ ALL_RULES: tuple[Rule, ...] = (
     rule_code_language,
     rule_math,
     rule_html,
+    rule_lists,
     rule_unused_media,
     rule_identity,
     rule_near_duplicates,

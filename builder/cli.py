@@ -10,12 +10,13 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .build import build, read_lock
+from .build import build, preview, read_lock
 from .cache import RenderCache, default_cache_dir
 from .cards import load_collection
 from .check import run_checks
 from .config import load_config
 from .new import add_card
+from .preview import MATHJAX_HELP
 
 PROGRESS_MIN = 500  # cards to render before a progress bar is worth showing
 
@@ -111,6 +112,26 @@ def build_cmd(config, tags, exclude, out, jobs, cache_dir, no_cache) -> None:
         f"{result.unchanged} unchanged since the lock; note type {result.notetype}; "
         f"{result.media} media; {cache.hits} rendered from cache) → {config.rel(result.out)}"
     )
+
+
+@main.command("preview")
+@click.option("--tags", "tags", multiple=True, help="Only cards with this tag or a child of it.")
+@click.option("--exclude-tags", "exclude", multiple=True, help="Leave out cards with this tag or a child of it.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output page (default dist/preview.html).")
+@click.option(
+    "--mathjax", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A local MathJax 3 tex-svg.js."
+)
+@click.pass_obj
+def preview_cmd(config, tags, exclude, out, mathjax) -> None:
+    """Write a self-contained HTML page showing every card as Anki will."""
+    cache = RenderCache(default_cache_dir())
+    try:
+        path, count, found = preview(config, _split(tags), _split(exclude), out, cache, mathjax)
+    finally:
+        cache.close()
+    click.echo(f"Preview of {count} cards → {config.rel(path)}")
+    if found is None:
+        click.echo(MATHJAX_HELP, err=True)
 
 
 @main.command("check")

@@ -25,8 +25,9 @@ cards/rules.yaml:35: card 'html-broken': </i> closes a tag that was never opened
 cards/rules.yaml:38: card 'images': image 'nope.png' not found in media/ (did you mean 'unused.png'?)
 cards/rules.yaml:39: card 'reused-id': id was retired (cards/retired.yaml:2) and may not be reused (choose a new id)
 cards/rules.yaml:46: warning: card 'big-vs-small-two': question is nearly the same as card 'big-vs-small-one' (cards/rules.yaml:43, similarity 0.79) (merge the two cards and list both sources, or make the questions ask different things)
+cards/rules.yaml:58: card 'glued-list': list starts right after a paragraph line, so it renders as plain text (add a blank line before the list)
 media/unused.png:1: warning: file is not used by any card (reference it from a card, or delete it)
-FAILED: 11 cards in 1 files, 9 error(s), 5 warning(s)
+FAILED: 12 cards in 1 files, 10 error(s), 5 warning(s)
 """
 
 
