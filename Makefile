@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 build: $(VENV)/.base      ## set up and build the deck into dist/
 	$(BIN)/ankibuild
 
-test: $(VENV)/.test       ## set up and run lint, the strict card check and every test
+test: $(VENV)/.test $(VENV)/.browser  ## set up and run lint, the strict card check and every test
 	$(BIN)/ruff check builder tests bench scripts
 	$(BIN)/ruff format --check builder tests bench scripts
 	$(BIN)/ankibuild check --strict
@@ -27,6 +27,9 @@ format: $(VENV)/.test
 golden: $(VENV)/.test     ## regenerate tests/golden/ after an intended rendering change; review the diff
 	$(BIN)/pytest tests/test_render.py --update-golden -q
 
+preview: $(VENV)/.base $(VENV)/.browser  ## set up and write dist/preview.html (every card as Anki shows it)
+	$(BIN)/ankibuild preview
+
 bench: $(VENV)/.test
 	$(BIN)/python bench/bench.py
 
@@ -38,6 +41,11 @@ $(VENV)/.base: pyproject.toml
 
 $(VENV)/.test: $(VENV)/.base
 	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# Chromium (Debian) and MathJax (npm) for the browser tests and the preview; see the script.
+$(VENV)/.browser: scripts/install-browser-tools.sh | $(VENV)/.base
+	scripts/install-browser-tools.sh
 	touch $@
 
 clean:

@@ -90,8 +90,11 @@ BASE_CSS = """\
 .ab th, .ab td { border: 1px solid #d0d7de; padding: 0.3em 0.6em; }
 .nightMode .ab th, .nightMode .ab td, .night_mode .ab th, .night_mode .ab td { border-color: #3d444d; }
 .ab img { max-width: 100%; height: auto; }
-/* Wide display math scrolls instead of overflowing (MathJax 3 and 2). */
+/* Wide math scrolls instead of widening the card: MathJax 3 does not break lines. */
 mjx-container[display="true"], .MathJax_Display { max-width: 100%; overflow-x: auto; overflow-y: hidden; }
+mjx-container:not([display="true"]) {
+  display: inline-block; max-width: 100%; overflow-x: auto; overflow-y: hidden; vertical-align: middle;
+}
 .mobile .card { font-size: 17px; }
 """
 
