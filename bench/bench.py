@@ -42,7 +42,7 @@ FORMULAS = [
     r"$$ \mathcal{L} = -\sum_i y_i \log \hat{y}_i $$",
     r"\( \mathrm{PPL} = \exp\left(-\frac{1}{N}\sum_{i=1}^{N}\log p(x_i)\right) \)",
 ]
-CODE = '''\
+CODE = """\
 ```python
 import torch
 import torch.nn.functional as F
@@ -56,7 +56,7 @@ def distill_loss(student_logits, teacher_logits, labels, t=2.0, alpha=0.5):
     ) * t * t
     hard = F.cross_entropy(student_logits, labels)
     return alpha * soft + (1 - alpha) * hard
-```'''
+```"""
 
 
 def card_text(i: int, rng: random.Random) -> dict[str, str]:
@@ -161,7 +161,6 @@ def main() -> None:
             for name, seconds, mb in rows:
                 print(f"{n:>7} {name:<9} {seconds:>8.2f} {seconds / naive:>8.3f} {mb:>8.0f}")
             sys.stdout.flush()
-
 
 
 if __name__ == "__main__":

@@ -31,10 +31,10 @@ from .preview import cards_from_fields, find_mathjax, page
 from .render import (
     RenderedCard,
     Renderer,
-    _init_worker,
-    _render_in_worker,
+    init_worker,
     media_key,
     render_fields,
+    render_in_worker,
     renderer_fingerprint,
 )
 
@@ -150,8 +150,8 @@ def render_cards(
     fresh: dict[str, tuple[str, ...]] = {}
     if jobs > 1 and len(todo) >= PARALLEL_MIN:
         chunk = max(16, len(todo) // (jobs * 8))
-        with ProcessPoolExecutor(jobs, mp_context=_pool_context(), initializer=_init_worker, initargs=(media,)) as pool:
-            results = pool.map(_render_in_worker, [card for _key, card in todo], chunksize=chunk)
+        with ProcessPoolExecutor(jobs, mp_context=_pool_context(), initializer=init_worker, initargs=(media,)) as pool:
+            results = pool.map(render_in_worker, [card for _key, card in todo], chunksize=chunk)
             for (key, _card), result in zip(todo, results, strict=True):
                 fresh[key] = result
                 if progress:

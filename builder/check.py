@@ -305,12 +305,20 @@ def math_problems(prose: str) -> Iterator[tuple[int, str, str]]:
             )
 
 
-def rule_math(col: Collection, ctx: Context) -> Iterator[Finding]:
-    for card in col.cards:
-        for key, text in _fields(card):
-            prose, _blocks = prose_only(text)
-            for offset, problem, fix in math_problems(prose):
-                yield Finding(card.path, card.line_at(key, offset), card.id, problem, fix, rule="math")
+def _prose_rule(problems: Callable[[str], Iterable[tuple[int, str, str]]], rule: str) -> Rule:
+    """A rule from a function over one field's prose (code blanked out) → (offset, problem, fix)."""
+
+    def run(col: Collection, ctx: Context) -> Iterator[Finding]:
+        for card in col.cards:
+            for key, text in _fields(card):
+                for offset, problem, fix in problems(prose_only(text)[0]):
+                    yield Finding(card.path, card.line_at(key, offset), card.id, problem, fix, rule=rule)
+
+    run.__name__ = f"rule_{rule}"
+    return run
+
+
+rule_math = _prose_rule(math_problems, "math")
 
 
 _HTML_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*?(/?)>")
@@ -337,20 +345,15 @@ def html_problems(prose: str) -> Iterator[tuple[int, str, str]]:
         yield at, f"<{name}> is never closed", f"add </{name}>"
 
 
-def rule_html(col: Collection, ctx: Context) -> Iterator[Finding]:
-    for card in col.cards:
-        for key, text in _fields(card):
-            prose, _blocks = prose_only(text)
-            for offset, problem, fix in html_problems(prose):
-                yield Finding(card.path, card.line_at(key, offset), card.id, problem, fix, rule="html")
+rule_html = _prose_rule(html_problems, "html")
 
 
 _LIST_ITEM_RE = re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+\S")
 
 
-def glued_lists(prose: str) -> Iterator[int]:
-    """Offsets of list items that Python-Markdown renders as plain text: a list that starts
-    inside a paragraph (no blank line before it)."""
+def glued_lists(prose: str) -> Iterator[tuple[int, str, str]]:
+    """List items that Python-Markdown renders as plain text: a list that starts inside a
+    paragraph (no blank line before it)."""
     offset = 0
     block_first = None
     for line in prose.split("\n"):
@@ -363,23 +366,16 @@ def glued_lists(prose: str) -> Iterator[int]:
             and not _LIST_ITEM_RE.match(block_first)
             and not block_first.lstrip().startswith(("#", "|"))
         ):
-            yield offset
+            yield (
+                offset,
+                "list starts right after a paragraph line, so it renders as plain text",
+                ("add a blank line before the list"),
+            )
             block_first = line  # report each glued list once
         offset += len(line) + 1
 
 
-def rule_lists(col: Collection, ctx: Context) -> Iterator[Finding]:
-    for card in col.cards:
-        for key, text in _fields(card):
-            for offset in glued_lists(prose_only(text)[0]):
-                yield Finding(
-                    card.path,
-                    card.line_at(key, offset),
-                    card.id,
-                    "list starts right after a paragraph line, so it renders as plain text",
-                    "add a blank line before the list",
-                    rule="markdown",
-                )
+rule_lists = _prose_rule(glued_lists, "markdown")
 
 
 def rule_unused_media(col: Collection, ctx: Context) -> Iterator[Finding]:

@@ -370,11 +370,11 @@ def render_card(card: Card, renderer: Renderer) -> RenderedCard:
 _worker: Renderer | None = None
 
 
-def _init_worker(media: Mapping[str, str]) -> None:
+def init_worker(media: Mapping[str, str]) -> None:
     global _worker
     _worker = Renderer(media)
 
 
-def _render_in_worker(card: Card) -> tuple[str, ...]:
+def render_in_worker(card: Card) -> tuple[str, ...]:
     assert _worker is not None
     return render_fields(_worker, card)

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+from builder import notetype
 from builder.build import GUID_NAMESPACE
 from builder.cli import main
 from builder.package import note_guid
@@ -58,11 +61,28 @@ class Project:
         return path
 
 
+def copy_fixture(name: str, dest: Path) -> Project:
+    shutil.copytree(FIXTURES / name, dest)
+    return Project(dest)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    root = tmp_path / "proj"
-    shutil.copytree(FIXTURES / "basic", root)
-    return Project(root)
+    return copy_fixture("basic", tmp_path / "proj")
+
+
+@contextmanager
+def changed_notetype(monkeypatch: pytest.MonkeyPatch, part: str, marker: str) -> Iterator[None]:
+    """Change the note type's CSS or back template (as a release would), for one build."""
+    if part == "css":
+        monkeypatch.setattr(notetype, "BASE_CSS", notetype.BASE_CSS + f"\n.{marker} {{ color: teal; }}\n")
+    else:
+        monkeypatch.setattr(notetype, "BACK", notetype.BACK + f'\n<div class="{marker}"></div>')
+    notetype.note_type.cache_clear()
+    try:
+        yield
+    finally:
+        notetype.note_type.cache_clear()
 
 
 def guid(card_id: str) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from builder import notetype
 from tests.ankiclient import Learner
-from tests.conftest import Project, guid
+from tests.conftest import Project, changed_notetype, guid
 
 DECK = "Fixture Deck"
 
@@ -69,15 +69,8 @@ def test_css_or_template_change_reaches_existing_collection(
     learner.import_apkg(project.build())
     learner.review_all(DECK)
     before = learner.card_states()
-    if part == "css":
-        monkeypatch.setattr(notetype, "BASE_CSS", notetype.BASE_CSS + "\n.ab-marker { color: red; }\n")
-    else:
-        monkeypatch.setattr(notetype, "BACK", notetype.BACK + '\n<div class="ab-marker"></div>')
-    notetype.note_type.cache_clear()
-    try:
+    with changed_notetype(monkeypatch, part, "ab-marker"):
         log = learner.import_apkg(project.build())
-    finally:
-        notetype.note_type.cache_clear()
     assert (log.new, log.conflicting) == (0, 0)
     [nt] = learner.notetypes()  # updated in place: no "LLM Interview+" copy
     assert nt["id"] == notetype.NOTETYPE_ID

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from builder.check import near_duplicates
-from tests.conftest import FIXTURES, Project
+from tests.conftest import Project, copy_fixture
 
 EXPECTED = r"""
 cards/ankibuild.lock:4: warning: card 'gone-card': was built before but is gone from the cards; renaming an id makes a new card and strands every learner's review history of the old one (if renamed, restore the old id; if deleted on purpose, add 'gone-card: reason' to cards/retired.yaml)
@@ -33,9 +32,7 @@ FAILED: 12 cards in 1 files, 10 error(s), 5 warning(s)
 
 @pytest.fixture
 def lint(tmp_path: Path) -> Project:
-    root = tmp_path / "lint"
-    shutil.copytree(FIXTURES / "lint", root)
-    return Project(root)
+    return copy_fixture("lint", tmp_path / "lint")
 
 
 def test_every_rule_reports_its_place_and_fix(lint: Project) -> None:

@@ -20,7 +20,7 @@ from anki.sync_pb2 import SyncCollectionResponse
 
 from builder import notetype
 from tests.ankiclient import Learner
-from tests.conftest import Project, guid
+from tests.conftest import Project, changed_notetype, guid
 
 DECK = "Fixture Deck"
 FULL = {
@@ -126,15 +126,8 @@ def test_note_type_change_reaches_the_phone_by_normal_sync(project: Project, dev
     desktop, phone = devices
     reviewed = start_learning(project, desktop, phone)
 
-    if part == "css":
-        monkeypatch.setattr(notetype, "BASE_CSS", notetype.BASE_CSS + "\n.ab-synced { color: teal; }\n")
-    else:
-        monkeypatch.setattr(notetype, "BACK", notetype.BACK + '\n<div class="ab-synced"></div>')
-    notetype.note_type.cache_clear()
-    try:
+    with changed_notetype(monkeypatch, part, "ab-synced"):
         log = desktop.import_apkg(project.build())
-    finally:
-        notetype.note_type.cache_clear()
     assert (log.new, log.conflicting) == (0, 0)
     desktop.sync()
     phone.sync()
