@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -25,6 +26,10 @@ cards/types.yaml:18: card 'undeclared': 'source' must be a list of strings (writ
 """
 
 
+def _parser_words_masked(text: str) -> str:
+    return re.sub(r"(malformed YAML: ).*?( \(check indentation)", r"\1…\2", text)
+
+
 def add_bad_files(project: Project) -> None:
     for path in (FIXTURES / "bad").glob("*.yaml"):
         shutil.copy(path, project.root / "cards" / path.name)
@@ -39,7 +44,8 @@ def test_every_problem_reported_once_with_location_and_nothing_written(project: 
     before = snapshot(project.root)
     result = project.run(ok=False)
     assert result.exit_code == 1
-    assert result.output == EXPECTED
+    # The parser's own words differ between libyaml and pure-Python PyYAML; place and fix do not.
+    assert _parser_words_masked(result.output) == _parser_words_masked(EXPECTED)
     assert "Traceback" not in result.output
     assert snapshot(project.root) == before  # no dist/, no lock, nothing touched
 
@@ -48,8 +54,8 @@ def test_check_reports_the_same_without_building(project: Project) -> None:
     add_bad_files(project)
     result = project.run("check", ok=False)
     assert result.exit_code == 1
-    for line in EXPECTED.splitlines()[:-1]:
-        assert line in result.output
+    for line in _parser_words_masked(EXPECTED).splitlines()[:-1]:
+        assert line in _parser_words_masked(result.output)
     assert not (project.root / "dist").exists()
 
 
