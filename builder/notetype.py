@@ -107,12 +107,16 @@ def _code_css() -> str:
     # Light rules only outside night mode, so no light colour leaks into a dark token.
     light_scope = f".card:not(.nightMode):not(.night_mode) .{CODE_CSS_CLASS}"
     dark_scopes = [f".nightMode .{CODE_CSS_CLASS}", f".night_mode .{CODE_CSS_CLASS}"]
+    # Not get_style_defs(): it adds unscoped `pre` and line-number rules (we never emit line
+    # numbers) that would leak to every <pre> and let the dark theme's colours win in light mode.
     return "\n".join(
         (
             f"{light_scope} {{ color: {light_fg}; }}",
-            light.get_style_defs(light_scope),
+            *light.get_background_style_defs(light_scope),
+            *light.get_token_style_defs(light_scope),
             f"{', '.join(dark_scopes)} {{ color: {dark_fg}; }}",
-            dark.get_style_defs(dark_scopes),
+            *dark.get_background_style_defs(dark_scopes),
+            *dark.get_token_style_defs(dark_scopes),
         )
     )
 

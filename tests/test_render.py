@@ -8,6 +8,7 @@ and review the diff of tests/golden/ as part of the change.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,17 @@ def test_notetype_templates_and_css_golden(update_golden: bool) -> None:
     check_golden(GOLDEN / "notetype-front.html", nt.front + "\n", update_golden)
     check_golden(GOLDEN / "notetype-back.html", nt.back + "\n", update_golden)
     check_golden(GOLDEN / "notetype.css", nt.css, update_golden)
+
+
+def test_code_theme_rules_are_scoped_to_their_mode() -> None:
+    """A highlighting rule outside `.card`/night-mode scope would leak one theme into the other."""
+    css = re.sub(r"/\*.*?\*/", "", note_type().css, flags=re.S)
+    selectors = [s.strip() for rule in re.findall(r"([^{}]+)\{", css) for s in rule.split(",")]
+    code = [s for s in selectors if "highlight" in s or re.match(r"(pre|td|span|code)\b", s)]
+    assert code, "no code-highlighting rules found in the note type CSS"
+    scopes = (".card:not(.nightMode):not(.night_mode) .highlight", ".nightMode .highlight", ".night_mode .highlight")
+    loose = [s for s in code if not s.startswith(scopes) and not s.startswith(".ab ")]
+    assert not loose, f"unscoped code rules: {loose}"
 
 
 def render(text: str) -> str:
