@@ -87,9 +87,9 @@ def read_lock(config: Config) -> Lock:
     return parse_lock(path.read_text(encoding="utf-8"), config.rel(path))
 
 
-def load_checked(config: Config) -> Collection:
+def load_checked(config: Config, cache: RenderCache | None = None) -> Collection:
     """Load and validate; raise with every error found, or return the collection."""
-    col = load_collection(config)
+    col = load_collection(config, cache)
     findings = validate(col, make_context(config))
     if any(f.severity == "error" for f in findings):
         raise ValidationFailed([f for f in findings if f.severity == "error"])
@@ -172,9 +172,9 @@ def note_hash(note_fields: Sequence[str], tags: Sequence[str], guid: str, notety
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def prepare(config: Config, tags: Sequence[str], exclude: Sequence[str]):
+def prepare(config: Config, tags: Sequence[str], exclude: Sequence[str], cache: RenderCache | None = None):
     """Load, validate and select; returns the cards, media name map and media bytes by name."""
-    col = load_checked(config)
+    col = load_checked(config, cache)
     cards = select(col.cards, col.registry.tags, tags, exclude)
     if not cards:
         raise AnkibuildError("no cards match the selected tags (check --tags / --exclude-tags)")
@@ -201,7 +201,7 @@ def preview(
     mathjax: Path | None = None,
 ) -> tuple[Path, int, Path | None]:
     """Write the preview page; returns its path, the number of cards and the MathJax used."""
-    cards, media, payload = prepare(config, tags, exclude)
+    cards, media, payload = prepare(config, tags, exclude, cache)
     rendered = render_cards(cards, media, cache, default_jobs())
     nt = note_type()
     items = cards_from_fields(nt, [(r.id, r.fields, r.tags, c.source) for r, c in zip(rendered, cards, strict=True)])
@@ -249,7 +249,7 @@ def build(
     if previous and previous[0] == inputs + _lock_digest(config) and out.is_file():
         if hashlib.sha256(out.read_bytes()).hexdigest() == previous[1]:
             return BuildResult(**{**json.loads(previous[2]), "out": out, "up_to_date": True})
-    cards, media, payload = prepare(config, tags, exclude)
+    cards, media, payload = prepare(config, tags, exclude, cache)
     lock = read_lock(config)
     rendered = render_cards(cards, media, cache, jobs or default_jobs(), progress)
 

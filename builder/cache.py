@@ -63,6 +63,7 @@ class RenderCache:
         db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value TEXT, sum TEXT, used INTEGER)")
         db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER)")
         db.execute("CREATE TABLE IF NOT EXISTS builds (out TEXT PRIMARY KEY, inputs TEXT, output TEXT, summary TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS parsed (key TEXT PRIMARY KEY, value TEXT, sum TEXT, used INTEGER)")
         row = db.execute("SELECT value FROM meta WHERE name = 'generation'").fetchone()
         self._generation = (row[0] if row else 0) + 1  # a build counter, not a clock: LRU order
         db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (self._generation,))
@@ -144,6 +145,48 @@ class RenderCache:
                 (count - self.max_entries,),
             )
             self._db.commit()
+
+    def get_parsed(self, keys: Sequence[str]) -> dict[str, str]:
+        """Cached parses of card files (JSON text) among `keys`; a damaged one counts as absent."""
+        found: dict[str, str] = {}
+        if self._db is None or not keys:
+            return found
+        try:
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for key, value, total in self._db.execute(
+                    f"SELECT key, value, sum FROM parsed WHERE key IN ({marks})", chunk
+                ):
+                    if isinstance(value, str) and total == _checksum(value):
+                        found[key] = value
+            hits = list(found)
+            for start in range(0, len(hits), _CHUNK):
+                chunk = hits[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                self._db.execute(f"UPDATE parsed SET used = ? WHERE key IN ({marks})", [self._generation, *chunk])
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:
+            self._disable(exc)
+            return {}
+        return found
+
+    def put_parsed(self, items: Mapping[str, str]) -> None:
+        if self._db is None or not items:
+            return
+        rows = [(key, value, _checksum(value), self._generation) for key, value in items.items()]
+        try:
+            self._db.executemany("INSERT OR REPLACE INTO parsed VALUES (?, ?, ?, ?)", rows)
+            # Card files are few: keep the parses of the last few builds' worth of files.
+            (count,) = self._db.execute("SELECT count(*) FROM parsed").fetchone()
+            limit = max(1, self.max_entries // 20)
+            if count > limit:
+                self._db.execute(
+                    "DELETE FROM parsed WHERE key IN (SELECT key FROM parsed ORDER BY used LIMIT ?)", (count - limit,)
+                )
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:
+            self._disable(exc)
 
     def last_build(self, out: str) -> tuple[str, str, str] | None:
         """(inputs digest, output sha256, summary JSON) recorded by the last build of `out`."""

@@ -7,18 +7,30 @@ findings, so that one run reports every problem in every file.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from .config import Config
 from .errors import Finding
 
+if TYPE_CHECKING:
+    from .cache import RenderCache
+
 # libyaml's composer is several times faster; the Python one is the same API.
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# A cached parse is valid only for the exact loader that made it: this module's own source and the
+# YAML library are part of every key, so a change to either re-parses everything.
+PARSER_FINGERPRINT = hashlib.sha256(
+    b"\0".join([Path(__file__).read_bytes(), yaml.__version__.encode(), Loader.__name__.encode()])
+).hexdigest()
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(?:::[a-z0-9][a-z0-9-]*)*$")
@@ -424,23 +436,74 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
     )
 
 
-def load_collection(config: Config) -> Collection:
-    """Read the registry and every card file; never raises for card problems."""
+def _parse_key(text: str, rel: str) -> str:
+    return hashlib.sha256("\0".join([PARSER_FINGERPRINT, rel, text]).encode()).hexdigest()
+
+
+def _encode_cards(cards: list[Card]) -> str:
+    rows = [[c.id, c.question, c.answer, c.tags, c.extra, c.source, c.path, c.line, c.lines, c.starts] for c in cards]
+    return json.dumps(rows, ensure_ascii=False)
+
+
+def _decode_cards(value: str) -> list[Card] | None:
+    """Cards from a cached parse, or None if the entry is not what `_encode_cards` wrote."""
+    try:
+        cards = []
+        for i, q, a, tags, extra, source, path, line, lines, starts in json.loads(value):
+            texts = (i, q, a, extra, path, *tags, *source, *lines)
+            if not all(isinstance(t, str) for t in texts) or not isinstance(line, int):
+                return None
+            cards.append(
+                Card(
+                    id=i,
+                    question=q,
+                    answer=a,
+                    tags=tuple(tags),
+                    extra=extra,
+                    source=tuple(source),
+                    path=path,
+                    line=line,
+                    lines={k: int(v) for k, v in lines.items()},
+                    starts={k: (int(v[0]), bool(v[1])) for k, v in starts.items()},
+                )
+            )
+        return cards
+    except (ValueError, TypeError, AttributeError, IndexError):
+        return None
+
+
+def load_collection(config: Config, cache: RenderCache | None = None) -> Collection:
+    """Read the registry and every card file; never raises for card problems.
+
+    With a cache, a file whose text is unchanged since it last parsed cleanly is not parsed again.
+    """
     findings: list[Finding] = []
     registry = load_registry(config, findings)
-    cards: list[Card] = []
+    texts: dict[str, str] = {}
     files = []
     for path in card_files(config):
         rel = config.rel(path)
         files.append(rel)
         try:
-            text = path.read_text(encoding="utf-8")
+            texts[rel] = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             findings.append(
                 Finding(rel, 1, None, f"not UTF-8 text ({exc.reason})", "save the file as UTF-8", rule="yaml")
             )
-            continue
-        cards.extend(parse_card_file(text, rel, findings))
+    keys = {rel: _parse_key(text, rel) for rel, text in texts.items()}
+    cached = cache.get_parsed(list(keys.values())) if cache is not None else {}
+    fresh: dict[str, str] = {}
+    cards: list[Card] = []
+    for rel, text in texts.items():
+        hit = _decode_cards(cached[keys[rel]]) if keys[rel] in cached else None
+        if hit is None:
+            before = len(findings)
+            hit = parse_card_file(text, rel, findings)
+            if len(findings) == before:  # only clean parses are kept: a broken file is re-read and re-reported
+                fresh[keys[rel]] = _encode_cards(hit)
+        cards.extend(hit)
+    if cache is not None:
+        cache.put_parsed(fresh)
     retired = load_retired(config, findings)
     return Collection(
         cards=cards,

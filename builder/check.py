@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import RenderCache
 from .cards import Card, Collection, did_you_mean
 from .config import Config
 from .errors import Finding
@@ -159,11 +160,11 @@ def _github(f: Finding, strict: bool) -> str:
     return f"::{level} file={f.path},line={f.line},title=ankibuild {f.rule or 'check'}::{message}"
 
 
-def run_checks(config: Config) -> Report:
+def run_checks(config: Config, cache: RenderCache | None = None) -> Report:
     from .build import read_lock  # the lock is read by the build too; one reader
     from .cards import load_collection
 
-    col = load_collection(config)
+    col = load_collection(config, cache)
     ctx = make_context(config, read_lock(config))
     return Report(validate(col, ctx, ALL_RULES), cards=len(col.cards), files=len(col.files))
 

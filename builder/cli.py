@@ -142,7 +142,11 @@ def preview_cmd(config, tags, exclude, out, mathjax) -> None:
 @click.pass_obj
 def check_cmd(config, strict, fmt) -> None:
     """Run every validation rule on the cards without building."""
-    report = run_checks(config)
+    cache = RenderCache(default_cache_dir())
+    try:
+        report = run_checks(config, cache)
+    finally:
+        cache.close()
     click.echo(report.render(fmt, strict))
     report.exit_if_failed(strict)
 

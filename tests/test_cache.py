@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from builder import build as build_module
+from builder import cards as cards_module
 from builder import render
 from builder.build import build
 from builder.cache import RenderCache
@@ -104,3 +105,59 @@ def test_up_to_date_check_notices_a_changed_lock_or_output(project: Project, tmp
     first.out.write_bytes(b"damaged")
     result, _ = run(project, tmp_path / "c")
     assert not result.up_to_date and result.out.read_bytes() != b"damaged"
+
+
+# --- parse cache: an unchanged card file is not parsed again ------------------------------------
+
+
+def load_counting(project: Project, cache_dir: Path, monkeypatch) -> tuple[list, list[str]]:
+    """Load the collection with a cache; returns the cards and the files that were parsed."""
+    parsed: list[str] = []
+    real = cards_module.parse_card_file
+
+    def counting(text, rel, findings):
+        parsed.append(rel)
+        return real(text, rel, findings)
+
+    monkeypatch.setattr(cards_module, "parse_card_file", counting)
+    cache = RenderCache(cache_dir)
+    try:
+        col = cards_module.load_collection(load_config(project.root), cache)
+    finally:
+        cache.close()
+    return col, parsed
+
+
+def card_state(cards) -> list[tuple]:
+    return [(c, dict(c.lines), dict(c.starts)) for c in cards]
+
+
+def test_unchanged_files_are_not_parsed_again(project: Project, tmp_path: Path, monkeypatch) -> None:
+    fresh, parsed = load_counting(project, tmp_path / "c", monkeypatch)
+    assert parsed == ["cards/attention.yaml", "cards/compression.yaml"]
+    cached, parsed = load_counting(project, tmp_path / "c", monkeypatch)
+    assert parsed == []
+    assert card_state(cached.cards) == card_state(fresh.cards)  # lines for error messages included
+    project.edit("cards/attention.yaml", "Write scaled", "Write the scaled")
+    edited, parsed = load_counting(project, tmp_path / "c", monkeypatch)
+    assert parsed == ["cards/attention.yaml"]
+    assert edited.cards[0].question == "Write the scaled dot-product attention."
+
+
+def test_damaged_or_foreign_parse_entries_are_parsed_again(project: Project, tmp_path: Path, monkeypatch) -> None:
+    fresh, _ = load_counting(project, tmp_path / "c", monkeypatch)
+    with sqlite3.connect(tmp_path / "c" / "render-cache.sqlite3") as db:
+        db.execute("update parsed set value = '[]'")  # checksum no longer matches
+    again, parsed = load_counting(project, tmp_path / "c", monkeypatch)
+    assert len(parsed) == 2 and card_state(again.cards) == card_state(fresh.cards)
+    monkeypatch.setattr(cards_module, "PARSER_FINGERPRINT", "a different loader")
+    _, parsed = load_counting(project, tmp_path / "c", monkeypatch)
+    assert len(parsed) == 2
+
+
+def test_a_broken_file_is_reported_on_every_run(project: Project, tmp_path: Path) -> None:
+    project.edit("cards/attention.yaml", "  question: Write scaled", "  questoin: Write scaled")
+    for _ in range(2):
+        result = project.run("check", ok=False)
+        assert result.exit_code != 0
+        assert "cards/attention.yaml:3: card 'attention-formula': unknown key 'questoin'" in result.output
