@@ -30,8 +30,9 @@ golden: $(VENV)/.test     ## regenerate tests/golden/ after an intended renderin
 preview: $(VENV)/.base $(VENV)/.browser  ## set up and write dist/preview.html (every card as Anki shows it)
 	$(BIN)/ankibuild preview
 
-bench: $(VENV)/.test
-	$(BIN)/python bench/bench.py
+BENCH_SIZES ?= 10000
+bench: $(VENV)/.test      ## benchmark against the naive pipeline: make bench BENCH_SIZES=1000,10000,50000
+	$(BIN)/python bench/bench.py --sizes $(BENCH_SIZES)
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

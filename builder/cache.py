@@ -5,6 +5,9 @@ depends on (the card's text, its media names, the renderer's fingerprint), so a 
 never match. Values carry a checksum: a damaged entry is ignored and rendered again, never
 shipped. A damaged or locked database disables the cache for that build instead of failing it.
 The file is bounded: past `max_entries` the least recently used entries are dropped.
+
+The same file keeps the cards of each card file that parsed cleanly, keyed by its text and the
+loader's fingerprint, so an edit re-parses one file rather than all of them.
 """
 
 from __future__ import annotations
