@@ -81,41 +81,60 @@ class RenderCache:
         log.warning("render cache disabled for this build (%s)", exc)
         self._db = None
 
+    def _get(self, table: str, keys: Sequence[str]) -> dict[str, str]:
+        """Values among `keys` whose checksum holds (marked as used by this build); damaged ones count."""
+        assert self._db is not None
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for key, value, total in self._db.execute(
+                f"SELECT key, value, sum FROM {table} WHERE key IN ({marks})", chunk
+            ):
+                if isinstance(value, str) and total == _checksum(value):
+                    found[key] = value
+                else:
+                    self.corrupt += 1
+        hits = list(found)
+        for start in range(0, len(hits), _CHUNK):
+            chunk = hits[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            self._db.execute(f"UPDATE {table} SET used = ? WHERE key IN ({marks})", [self._generation, *chunk])
+        self._db.commit()
+        return found
+
+    def _put(self, table: str, values: Mapping[str, str], limit: int) -> None:
+        """Store `values`, then drop the least recently used rows past `limit`."""
+        assert self._db is not None
+        rows = [(key, value, _checksum(value), self._generation) for key, value in values.items()]
+        self._db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?)", rows)
+        (count,) = self._db.execute(f"SELECT count(*) FROM {table}").fetchone()
+        if count > limit:
+            self._db.execute(
+                f"DELETE FROM {table} WHERE key IN (SELECT key FROM {table} ORDER BY used LIMIT ?)", (count - limit,)
+            )
+        self._db.commit()
+
     def get_many(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
-        """The valid cached values among `keys`; anything damaged counts as a miss."""
+        """The valid cached rendered fields among `keys`; anything damaged counts as a miss."""
         found: dict[str, tuple[str, ...]] = {}
-        if self._db is None:
-            self.misses += len(keys)
-            return found
-        try:
-            for start in range(0, len(keys), _CHUNK):
-                chunk = keys[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                for key, value, total in self._db.execute(
-                    f"SELECT key, value, sum FROM entries WHERE key IN ({marks})", chunk
-                ):
-                    fields = self._decode(value, total)
+        if self._db is not None:
+            try:
+                for key, value in self._get("entries", keys).items():
+                    fields = self._decode(value)
                     if fields is None:
                         self.corrupt += 1
                     else:
                         found[key] = fields
-            hits = list(found)
-            for start in range(0, len(hits), _CHUNK):
-                chunk = hits[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                self._db.execute(f"UPDATE entries SET used = ? WHERE key IN ({marks})", [self._generation, *chunk])
-            self._db.commit()
-        except sqlite3.DatabaseError as exc:
-            self._disable(exc)
-            found = {}
+            except sqlite3.DatabaseError as exc:
+                self._disable(exc)
+                found = {}
         self.hits += len(found)
         self.misses += len(keys) - len(found)
         return found
 
     @staticmethod
-    def _decode(value: object, total: object) -> tuple[str, ...] | None:
-        if not isinstance(value, str) or total != _checksum(value):
-            return None
+    def _decode(value: str) -> tuple[str, ...] | None:
         try:
             fields = json.loads(value)
         except ValueError:
@@ -128,66 +147,28 @@ class RenderCache:
         if self._db is None:
             return
         pairs = items.items() if isinstance(items, Mapping) else items
-        rows = []
-        for key, fields in pairs:
-            value = json.dumps(list(fields), ensure_ascii=False)
-            rows.append((key, value, _checksum(value), self._generation))
+        values = {key: json.dumps(list(fields), ensure_ascii=False) for key, fields in pairs}
         try:
-            self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", rows)
-            self._db.commit()
-            self._prune()
+            self._put("entries", values, self.max_entries)
         except sqlite3.DatabaseError as exc:
             self._disable(exc)
-
-    def _prune(self) -> None:
-        assert self._db is not None
-        (count,) = self._db.execute("SELECT count(*) FROM entries").fetchone()
-        if count > self.max_entries:
-            self._db.execute(
-                "DELETE FROM entries WHERE key IN (SELECT key FROM entries ORDER BY used LIMIT ?)",
-                (count - self.max_entries,),
-            )
-            self._db.commit()
 
     def get_parsed(self, keys: Sequence[str]) -> dict[str, str]:
         """Cached parses of card files (JSON text) among `keys`; a damaged one counts as absent."""
-        found: dict[str, str] = {}
         if self._db is None or not keys:
-            return found
+            return {}
         try:
-            for start in range(0, len(keys), _CHUNK):
-                chunk = keys[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                for key, value, total in self._db.execute(
-                    f"SELECT key, value, sum FROM parsed WHERE key IN ({marks})", chunk
-                ):
-                    if isinstance(value, str) and total == _checksum(value):
-                        found[key] = value
-            hits = list(found)
-            for start in range(0, len(hits), _CHUNK):
-                chunk = hits[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                self._db.execute(f"UPDATE parsed SET used = ? WHERE key IN ({marks})", [self._generation, *chunk])
-            self._db.commit()
+            return self._get("parsed", keys)
         except sqlite3.DatabaseError as exc:
             self._disable(exc)
             return {}
-        return found
 
     def put_parsed(self, items: Mapping[str, str]) -> None:
         if self._db is None or not items:
             return
-        rows = [(key, value, _checksum(value), self._generation) for key, value in items.items()]
         try:
-            self._db.executemany("INSERT OR REPLACE INTO parsed VALUES (?, ?, ?, ?)", rows)
-            # Card files are few: keep the parses of the last few builds' worth of files.
-            (count,) = self._db.execute("SELECT count(*) FROM parsed").fetchone()
-            limit = max(1, self.max_entries // 20)
-            if count > limit:
-                self._db.execute(
-                    "DELETE FROM parsed WHERE key IN (SELECT key FROM parsed ORDER BY used LIMIT ?)", (count - limit,)
-                )
-            self._db.commit()
+            # Card files are few next to cards: a twentieth of the bound keeps many projects' worth.
+            self._put("parsed", dict(items), max(1, self.max_entries // 20))
         except sqlite3.DatabaseError as exc:
             self._disable(exc)
 
