@@ -7,6 +7,7 @@ everything. Errors stop a build; warnings only fail `ankibuild check --strict`.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,10 +24,14 @@ _IMG_MD_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)"
 _IMG_HTML_RE = re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
 
 
-def image_refs(text: str) -> list[str]:
-    """Local images a Markdown field refers to (remote URLs are not media)."""
+@functools.lru_cache(maxsize=1 << 16)
+def image_refs(text: str) -> tuple[str, ...]:
+    """Local images a Markdown field refers to (remote URLs are not media).
+
+    Memoised: validation, media collection and the render-cache key all ask for every field.
+    """
     refs = _IMG_MD_RE.findall(text) + _IMG_HTML_RE.findall(text)
-    return [r for r in refs if not re.match(r"^[a-z][a-z0-9+.-]*:", r, re.IGNORECASE)]
+    return tuple(r for r in refs if not re.match(r"^[a-z][a-z0-9+.-]*:", r, re.IGNORECASE))
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,14 @@ class Context:
     config: Config
     media_files: frozenset[str]  # names relative to media/
     lock: Lock = field(default_factory=Lock)
+    _prose: dict[str, tuple[str, list[tuple[int, str, str]]]] = field(default_factory=dict, repr=False, compare=False)
+
+    def prose(self, text: str) -> tuple[str, list[tuple[int, str, str]]]:
+        """`prose_only(text)`, worked out once per run: five rules read every field's prose."""
+        found = self._prose.get(text)
+        if found is None:
+            found = self._prose[text] = prose_only(text)
+        return found
 
 
 Rule = Callable[[Collection, Context], Iterable[Finding]]
@@ -212,7 +225,7 @@ def prose_only(text: str) -> tuple[str, list[tuple[int, str, str]]]:
 def rule_python_parses(col: Collection, ctx: Context) -> Iterator[Finding]:
     for card in col.cards:
         for key, text in _fields(card):
-            for offset, lang, code in prose_only(text)[1]:
+            for offset, lang, code in ctx.prose(text)[1]:
                 if lang in PYTHON_LANGS:
                     try:
                         ast.parse(code)
@@ -231,7 +244,7 @@ def rule_python_parses(col: Collection, ctx: Context) -> Iterator[Finding]:
 def rule_code_language(col: Collection, ctx: Context) -> Iterator[Finding]:
     for card in col.cards:
         for key, text in _fields(card):
-            for offset, lang, _code in prose_only(text)[1]:
+            for offset, lang, _code in ctx.prose(text)[1]:
                 if not lang:
                     yield Finding(
                         card.path,
@@ -248,8 +261,7 @@ def rule_code_language(col: Collection, ctx: Context) -> Iterator[Finding]:
                         card.line_at(key, offset),
                         card.id,
                         f"unknown code language '{lang}'",
-                        did_you_mean(lang, ("python", "bash", "text", "json", "yaml", "cpp", "sql"))
-                        or "use a pygments lexer name",
+                        did_you_mean(lang, COMMON_LANGS) or "use a pygments lexer name",
                         severity="warning",
                         rule="code",
                     )
@@ -312,7 +324,7 @@ def _prose_rule(problems: Callable[[str], Iterable[tuple[int, str, str]]], rule:
     def run(col: Collection, ctx: Context) -> Iterator[Finding]:
         for card in col.cards:
             for key, text in _fields(card):
-                for offset, problem, fix in problems(prose_only(text)[0]):
+                for offset, problem, fix in problems(ctx.prose(text)[0]):
                     yield Finding(card.path, card.line_at(key, offset), card.id, problem, fix, rule=rule)
 
     run.__name__ = f"rule_{rule}"

@@ -362,10 +362,6 @@ def render_fields(renderer: Renderer, card: Card) -> tuple[str, ...]:
     )
 
 
-def render_card(card: Card, renderer: Renderer) -> RenderedCard:
-    return RenderedCard(card.id, render_fields(renderer, card), card.tags)
-
-
 # Worker side of parallel rendering: each process builds its Renderer once.
 _worker: Renderer | None = None
 
