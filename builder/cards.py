@@ -110,7 +110,8 @@ def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-def _compose(text: str, rel: str, findings: list[Finding]) -> tuple[yaml.Node | None, object]:
+def compose(text: str, rel: str, findings: list[Finding]) -> tuple[yaml.Node | None, object]:
+    """The YAML node tree (for lines) and its data; a syntax error becomes a finding and (None, None)."""
     try:
         loader = Loader(text)
         try:
@@ -122,6 +123,9 @@ def _compose(text: str, rel: str, findings: list[Finding]) -> tuple[yaml.Node | 
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         problem = exc.problem or exc.context or "cannot be parsed"
+        # An unclosed bracket or quote is only noticed lines later: say where it was opened.
+        if exc.problem and exc.context and exc.context_mark and mark and exc.context_mark.line != mark.line:
+            problem += f", {exc.context} that starts at line {exc.context_mark.line + 1}"
         findings.append(
             Finding(
                 rel,
@@ -174,7 +178,7 @@ def load_registry(config: Config, findings: list[Finding]) -> TagRegistry:
             Finding(rel, 1, None, "tag registry not found", f"create {rel} with a 'tags:' mapping", rule="tags")
         )
         return TagRegistry({}, rel, {})
-    node, data = _compose(path.read_text(encoding="utf-8"), rel, findings)
+    node, data = compose(path.read_text(encoding="utf-8"), rel, findings)
     if node is None:
         return TagRegistry({}, rel, {})
     fix = "write 'tags:' followed by one 'name: one-line description' per line"
@@ -228,7 +232,7 @@ def load_retired(config: Config, findings: list[Finding]) -> dict[str, tuple[int
     if not path.is_file():
         return {}
     rel = config.rel(path)
-    node, data = _compose(path.read_text(encoding="utf-8"), rel, findings)
+    node, data = compose(path.read_text(encoding="utf-8"), rel, findings)
     if node is None:
         return {}
     if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
@@ -259,7 +263,7 @@ def card_files(config: Config) -> list[Path]:
 
 def parse_card_file(text: str, rel: str, findings: list[Finding]) -> list[Card]:
     """Cards of one file; structural problems go to `findings` (field content is checked later)."""
-    node, data = _compose(text, rel, findings)
+    node, data = compose(text, rel, findings)
     if node is None:
         return []  # an empty file holds no cards; a malformed one is already reported
     file_tags: list[str] = []
@@ -446,28 +450,27 @@ def _encode_cards(cards: list[Card]) -> str:
 
 
 def _decode_cards(value: str) -> list[Card] | None:
-    """Cards from a cached parse, or None if the entry is not what `_encode_cards` wrote."""
+    """Cards from a cached parse, or None if it cannot be read back.
+
+    The entry's checksum (cache.py) and the parser fingerprint in its key already rule out damage
+    and entries written by another version of this module.
+    """
     try:
-        cards = []
-        for i, q, a, tags, extra, source, path, line, lines, starts in json.loads(value):
-            texts = (i, q, a, extra, path, *tags, *source, *lines)
-            if not all(isinstance(t, str) for t in texts) or not isinstance(line, int):
-                return None
-            cards.append(
-                Card(
-                    id=i,
-                    question=q,
-                    answer=a,
-                    tags=tuple(tags),
-                    extra=extra,
-                    source=tuple(source),
-                    path=path,
-                    line=line,
-                    lines={k: int(v) for k, v in lines.items()},
-                    starts={k: (int(v[0]), bool(v[1])) for k, v in starts.items()},
-                )
+        return [
+            Card(
+                id=i,
+                question=q,
+                answer=a,
+                tags=tuple(tags),
+                extra=extra,
+                source=tuple(source),
+                path=path,
+                line=line,
+                lines=lines,
+                starts={k: (v[0], v[1]) for k, v in starts.items()},
             )
-        return cards
+            for i, q, a, tags, extra, source, path, line, lines, starts in json.loads(value)
+        ]
     except (ValueError, TypeError, AttributeError, IndexError):
         return None
 

@@ -26,15 +26,31 @@ def _split(values: tuple[str, ...]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+def _apply(func, options):
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def selection_options(func):
+    """--tags / --exclude-tags, for every command that picks cards."""
+    return _apply(
+        func,
+        [
+            click.option(
+                "--tags", "tags", multiple=True, help="Only cards with this tag or a child of it (repeat or a,b)."
+            ),
+            click.option(
+                "--exclude-tags", "exclude", multiple=True, help="Leave out cards with this tag or a child of it."
+            ),
+        ],
+    )
+
+
 def build_options(func):
     """The build options, shared by plain `ankibuild` and `ankibuild build`."""
     options = [
-        click.option(
-            "--tags", "tags", multiple=True, help="Only cards with this tag or a child of it (repeat or a,b)."
-        ),
-        click.option(
-            "--exclude-tags", "exclude", multiple=True, help="Leave out cards with this tag or a child of it."
-        ),
+        selection_options,
         click.option(
             "--out", type=click.Path(dir_okay=False, path_type=Path), help="Output .apkg (default dist/<package>.apkg)."
         ),
@@ -48,9 +64,7 @@ def build_options(func):
         ),
         click.option("--no-cache", is_flag=True, help="Render every card, without reading or writing the cache."),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return _apply(func, options)
 
 
 class _Progress:
@@ -115,8 +129,7 @@ def build_cmd(config, tags, exclude, out, jobs, cache_dir, no_cache) -> None:
 
 
 @main.command("preview")
-@click.option("--tags", "tags", multiple=True, help="Only cards with this tag or a child of it.")
-@click.option("--exclude-tags", "exclude", multiple=True, help="Leave out cards with this tag or a child of it.")
+@selection_options
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output page (default dist/preview.html).")
 @click.option(
     "--mathjax", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A local MathJax 3 tex-svg.js."

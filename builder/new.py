@@ -12,9 +12,10 @@ from pathlib import Path
 
 import yaml
 
-from .cards import Collection, Loader, did_you_mean
+from .cards import Collection, compose, did_you_mean
 from .config import Config
-from .errors import AnkibuildError
+from .errors import AnkibuildError, Finding
+from .package import write_atomic
 
 MAX_WORDS = 6
 
@@ -56,14 +57,10 @@ class Layout:
 
 
 def _layout(text: str, where: str) -> Layout:
-    loader = Loader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        raise AnkibuildError(f"{where}: cannot add a card to a file that does not parse ({exc})") from None
-    finally:
-        loader.dispose()
+    findings: list[Finding] = []
+    node, data = compose(text, where, findings)
+    if findings:
+        raise AnkibuildError(f"{findings[0].format()}; fix it before adding a card to this file")
     if isinstance(node, yaml.SequenceNode):
         items, file_tags = node, ()
     elif isinstance(node, yaml.MappingNode) and isinstance(data, dict) and "cards" in data:
@@ -113,7 +110,5 @@ def add_card(config: Config, col: Collection, taken: set[str], tag: str, questio
         prefix = f"tags: [{tag}]\ncards:\n"
         addition = skeleton(card_id, question, [], 2)
     line = prefix.count("\n") + 1
-    from .package import write_atomic  # the packaging module is the one writer
-
     write_atomic(path, (prefix + addition).encode("utf-8"))
     return path, line, card_id

@@ -46,6 +46,7 @@ def test_every_problem_reported_once_with_location_and_nothing_written(project: 
     assert result.exit_code == 1
     # The parser's own words differ between libyaml and pure-Python PyYAML; place and fix do not.
     assert _parser_words_masked(result.output) == _parser_words_masked(EXPECTED)
+    assert "that starts at line 4 (" in result.output  # the unclosed '[' is on line 4, noticed on line 5
     assert "Traceback" not in result.output
     assert snapshot(project.root) == before  # no dist/, no lock, nothing touched
 
