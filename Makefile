@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 build: $(VENV)/.base      ## set up and build the deck into dist/
 	$(BIN)/ankibuild
 
-test: $(VENV)/.test $(VENV)/.browser  ## set up and run lint, the strict card check and every test
+test: $(VENV)/.test $(VENV)/.cards $(VENV)/.browser  ## set up and run lint, the strict card check and every test
 	$(BIN)/ruff check builder tests bench scripts
 	$(BIN)/ruff format --check builder tests bench scripts
 	$(BIN)/ankibuild check --strict
@@ -42,6 +42,13 @@ $(VENV)/.base: pyproject.toml
 
 $(VENV)/.test: $(VENV)/.base
 	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# The libraries the cards' code runs on. torch is pinned first: a bare `torch` from PyPI is a
+# multi-GB CUDA build, while 2.13.0 resolves to the CPU build on this project's machines.
+$(VENV)/.cards: $(VENV)/.test
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[test,cards]'
 	touch $@
 
 # Chromium (Debian) and MathJax (npm) for the browser tests and the preview; see the script.

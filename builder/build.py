@@ -119,7 +119,7 @@ PARALLEL_MIN = 200  # below this many cards to render, starting worker processes
 def card_key(card: Card, media: dict[str, str], fingerprint: str) -> str:
     """Everything a card's HTML depends on: its text, its media names, the renderer."""
     refs = sorted({media_key(r) for text in (card.question, card.answer, card.extra) for r in image_refs(text)})
-    parts = [fingerprint, card.id, card.question, card.answer, card.extra, "\x1f".join(card.source)]
+    parts = [fingerprint, card.id, card.question, card.answer, card.extra, "\x1f".join(card.refs)]
     parts += [f"{r}={media.get(r, '')}" for r in refs]
     return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
 

@@ -6,6 +6,7 @@ findings, so that one run reports every problem in every file.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import hashlib
 import json
@@ -32,10 +33,11 @@ PARSER_FINGERPRINT = hashlib.sha256(
     b"\0".join([Path(__file__).read_bytes(), yaml.__version__.encode(), Loader.__name__.encode()])
 ).hexdigest()
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-TAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(?:::[a-z0-9][a-z0-9-]*)*$")
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # use with fullmatch: `$` would accept a final newline
+AS_OF_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+TAG_RE = re.compile(r"[a-z0-9][a-z0-9-]*(?:::[a-z0-9][a-z0-9-]*)*")  # fullmatch, as SLUG_RE
 
-CARD_KEYS = ("id", "question", "answer", "tags", "extra", "source")
+CARD_KEYS = ("id", "question", "answer", "tags", "extra", "source", "refs", "as_of")
 REQUIRED_KEYS = ("id", "question", "answer")
 FILE_KEYS = ("tags", "cards")
 TEXT_KEYS = ("question", "answer", "extra")
@@ -50,7 +52,12 @@ class Card:
     answer: str
     tags: tuple[str, ...]
     extra: str = ""
+    #: provenance for maintainers (e.g. seed question ids); never shown on the card
     source: tuple[str, ...] = ()
+    #: references a learner can follow (paper + year, docs page, URL); shown in the card's footer
+    refs: tuple[str, ...] = ()
+    #: "YYYY-MM": when the card's time-bound facts were last verified ('' when nothing expires)
+    as_of: str = ""
     path: str = ""
     line: int = 0
     #: line of each key in the file (1-based); missing keys fall back to `line`
@@ -103,6 +110,8 @@ def _type_name(node: yaml.Node, value: object) -> str:
         return "a list"
     if value is None:
         return "empty"
+    if isinstance(value, datetime.date):
+        return "a date"
     return {bool: "a boolean", int: "a number", float: "a number"}.get(type(value), "a value")
 
 
@@ -194,7 +203,7 @@ def load_registry(config: Config, findings: list[Finding]) -> TagRegistry:
     for name, (line, _value) in _mapping_keys(tags_node, rel, None, findings).items():
         desc = data["tags"].get(name)
         lines[name] = line
-        if not TAG_RE.match(str(name)):
+        if not TAG_RE.fullmatch(str(name)):
             findings.append(
                 Finding(
                     rel,
@@ -375,7 +384,7 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
                 f"id must be text, got {_type_name(keys['id'][1], raw_id)}",
                 "write a slug such as 'kv-cache-size'",
             )
-        elif not SLUG_RE.match(raw_id):
+        elif not SLUG_RE.fullmatch(raw_id):
             bad("id", f"id '{raw_id}' is not a slug", "use lowercase a-z, 0-9 and single '-' between words")
     for key in TEXT_KEYS:
         if key not in keys:
@@ -409,6 +418,27 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
         else:
             source = src
 
+    refs: list[str] = []
+    if "refs" in keys:
+        value = _string_list(item.get("refs"))
+        if value is None or not value or not all(r.strip() for r in value):
+            bad(
+                "refs",
+                "'refs' must be a non-empty list of references",
+                'write refs: ["Vaswani et al., Attention Is All You Need, 2017. https://arxiv.org/abs/1706.03762"]',
+            )
+        else:
+            refs = [" ".join(r.split()) for r in value]
+
+    as_of = ""
+    if "as_of" in keys:
+        value = item.get("as_of")
+        if not isinstance(value, str) or not AS_OF_RE.fullmatch(value):
+            shown = value if isinstance(value, str) else _type_name(keys["as_of"][1], value)
+            bad("as_of", f"'as_of' must be a year and month like 2026-11, got {shown}", "write as_of: 2026-11")
+        else:
+            as_of = value
+
     if card_id is None:
         return None
 
@@ -433,6 +463,8 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
         tags=tags,
         extra=text("extra"),
         source=tuple(source),
+        refs=tuple(refs),
+        as_of=as_of,
         path=rel,
         line=line,
         lines=lines,
@@ -445,7 +477,10 @@ def _parse_key(text: str, rel: str) -> str:
 
 
 def _encode_cards(cards: list[Card]) -> str:
-    rows = [[c.id, c.question, c.answer, c.tags, c.extra, c.source, c.path, c.line, c.lines, c.starts] for c in cards]
+    rows = [
+        [c.id, c.question, c.answer, c.tags, c.extra, c.source, c.refs, c.as_of, c.path, c.line, c.lines, c.starts]
+        for c in cards
+    ]
     return json.dumps(rows, ensure_ascii=False)
 
 
@@ -464,12 +499,14 @@ def _decode_cards(value: str) -> list[Card] | None:
                 tags=tuple(tags),
                 extra=extra,
                 source=tuple(source),
+                refs=tuple(refs),
+                as_of=as_of,
                 path=path,
                 line=line,
                 lines=lines,
                 starts={k: (v[0], v[1]) for k, v in starts.items()},
             )
-            for i, q, a, tags, extra, source, path, line, lines, starts in json.loads(value)
+            for i, q, a, tags, extra, source, refs, as_of, path, line, lines, starts in json.loads(value)
         ]
     except (ValueError, TypeError, AttributeError, IndexError):
         return None

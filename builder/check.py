@@ -7,18 +7,20 @@ everything. Errors stop a build; warnings only fail `ankibuild check --strict`.
 from __future__ import annotations
 
 import ast
+import datetime
 import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .cache import RenderCache
 from .cards import Card, Collection, did_you_mean
 from .config import Config
 from .errors import Finding
 from .lock import Lock
-from .render import HTML_TAGS, find_fences, media_key, scan_inline
+from .render import HTML_TAGS, fence_info, find_fences, media_key, scan_inline
 
 _IMG_MD_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _IMG_HTML_RE = re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
@@ -39,9 +41,10 @@ class Context:
     config: Config
     media_files: frozenset[str]  # names relative to media/
     lock: Lock = field(default_factory=Lock)
-    _prose: dict[str, tuple[str, list[tuple[int, str, str]]]] = field(default_factory=dict, repr=False, compare=False)
+    today: datetime.date = field(default_factory=datetime.date.today)
+    _prose: dict[str, tuple[str, list[CodeBlock]]] = field(default_factory=dict, repr=False, compare=False)
 
-    def prose(self, text: str) -> tuple[str, list[tuple[int, str, str]]]:
+    def prose(self, text: str) -> tuple[str, list[CodeBlock]]:
         """`prose_only(text)`, worked out once per run: five rules read every field's prose."""
         found = self._prose.get(text)
         if found is None:
@@ -197,35 +200,52 @@ def _fields(card: Card) -> Iterator[tuple[str, str]]:
             yield key, text
 
 
-def _mask(text: str, start: int, end: int) -> str:
-    """Blank out text[start:end] but keep newlines, so offsets and line numbers stay valid."""
-    return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+class CodeBlock(NamedTuple):
+    offset: int  # of the opening fence in the field
+    lang: str
+    code: str
+    info: tuple[str, ...]  # words after the language: `needs=gpu`, `output`
 
 
-def prose_only(text: str) -> tuple[str, list[tuple[int, str, str]]]:
-    """The text with fenced code and code spans blanked out, plus the fenced blocks as
-    (offset of the opening fence, language, code)."""
+def prose_only(text: str) -> tuple[str, list[CodeBlock]]:
+    """The text with fenced code and code spans blanked out, plus its fenced code blocks."""
     lines = text.split("\n")
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line) + 1)
     blocks = []
     masked = text
+    spans = []
     for start, end, indent, lang, closed in find_fences(lines):
         body = lines[start + 1 : end] if closed else lines[start + 1 : end + 1]
         code = "\n".join(line[len(indent) :] if line.startswith(indent) else line.lstrip() for line in body)
-        blocks.append((offsets[start], lang, code))
-        masked = _mask(masked, offsets[start], min(offsets[end + 1] - 1, len(text)))
-    for kind, a, b, _payload in scan_inline(masked):
-        if kind == "code":
-            masked = _mask(masked, a, b)
+        blocks.append(CodeBlock(offsets[start], lang, code, fence_info(lines[start])))
+        spans.append((offsets[start], min(offsets[end + 1] - 1, len(text))))
+    masked = _mask_spans(masked, spans)
+    masked = _mask_spans(masked, [(a, b) for kind, a, b, _payload in scan_inline(masked) if kind == "code"])
     return masked, blocks
+
+
+def _mask_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """Blank out every text[a:b] (sorted, disjoint) in one pass, keeping newlines: linear in the text."""
+    if not spans:
+        return text
+    out, last = [], 0
+    for a, b in spans:
+        out.append(text[last:a])
+        out.append(_BLANK_RE.sub(" ", text[a:b]))
+        last = b
+    out.append(text[last:])
+    return "".join(out)
+
+
+_BLANK_RE = re.compile(r"[^\n]")
 
 
 def rule_python_parses(col: Collection, ctx: Context) -> Iterator[Finding]:
     for card in col.cards:
         for key, text in _fields(card):
-            for offset, lang, code in ctx.prose(text)[1]:
+            for offset, lang, code, _info in ctx.prose(text)[1]:
                 if lang in PYTHON_LANGS:
                     try:
                         ast.parse(code)
@@ -244,7 +264,7 @@ def rule_python_parses(col: Collection, ctx: Context) -> Iterator[Finding]:
 def rule_code_language(col: Collection, ctx: Context) -> Iterator[Finding]:
     for card in col.cards:
         for key, text in _fields(card):
-            for offset, lang, _code in ctx.prose(text)[1]:
+            for offset, lang, _code, _info in ctx.prose(text)[1]:
                 if not lang:
                     yield Finding(
                         card.path,
@@ -287,10 +307,7 @@ def math_problems(prose: str) -> Iterator[tuple[int, str, str]]:
     """(offset, problem, fix) for unbalanced delimiters and braces in the prose of one field."""
     # Balanced spans, as the renderer will see them; whatever is left over is unbalanced.
     spans = list(_math_spans(prose))
-    rest = prose
-    for kind, start, end, _payload in scan_inline(prose):
-        if kind in ("math", "dollar"):
-            rest = _mask(rest, start, end)
+    rest = _mask_spans(prose, [(a, b) for kind, a, b, _payload in scan_inline(prose) if kind in ("math", "dollar")])
     for opener, closer, name in _DELIMS:
         for m in re.finditer(re.escape(opener), rest):
             yield m.start(), f"{name} math '{opener}' is never closed", f"add '{closer}'"
@@ -485,6 +502,67 @@ def rule_near_duplicates(col: Collection, ctx: Context) -> Iterator[Finding]:
         )
 
 
+def _provenance_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
+    parts = [rf"\b{re.escape(w)}\b" if w.isascii() and w.replace(" ", "").isalnum() else re.escape(w) for w in words]
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def rule_provenance(col: Collection, ctx: Context) -> Iterator[Finding]:
+    """A card must not talk about the material it was written from: the learner never saw it."""
+    pattern = _provenance_pattern(ctx.config.provenance_words)
+    if pattern is None:
+        return
+    allow = _provenance_pattern(ctx.config.provenance_allow)
+    for card in col.cards:
+        for key, text in _fields(card):
+            prose = ctx.prose(text)[0]
+            if allow is not None:
+                prose = allow.sub(lambda m: " " * len(m[0]), prose)
+            for m in pattern.finditer(prose):
+                yield Finding(
+                    card.path,
+                    card.line_at(key, m.start()),
+                    card.id,
+                    f"'{m[0]}' refers to the material the card was written from, which the learner never sees",
+                    "say it for the learner, e.g. '常见错误说法：… 实际上 …'; keep provenance in 'source'",
+                    rule="provenance",
+                )
+
+
+def _months(as_of: str) -> int:
+    year, month = as_of.split("-")
+    return int(year) * 12 + int(month) - 1
+
+
+def rule_as_of(col: Collection, ctx: Context) -> Iterator[Finding]:
+    """Dated facts go stale: name the cards to re-verify before a release."""
+    now = ctx.today.year * 12 + ctx.today.month - 1
+    limit = ctx.config.as_of_max_months
+    for card in col.cards:
+        if not card.as_of:
+            continue
+        age = now - _months(card.as_of)
+        if age > limit:
+            yield Finding(
+                card.path,
+                card.line_of("as_of"),
+                card.id,
+                f"as_of {card.as_of} is {age} months old (more than {limit})",
+                "re-verify the card's dated facts, then set as_of to this month",
+                severity="warning",
+                rule="as-of",
+            )
+        elif age < 0:
+            yield Finding(
+                card.path,
+                card.line_of("as_of"),
+                card.id,
+                f"as_of {card.as_of} is in the future",
+                "set as_of to the month the facts were checked",
+                rule="as-of",
+            )
+
+
 ALL_RULES: tuple[Rule, ...] = (
     *BUILD_RULES,
     rule_python_parses,
@@ -495,4 +573,6 @@ ALL_RULES: tuple[Rule, ...] = (
     rule_unused_media,
     rule_identity,
     rule_near_duplicates,
+    rule_provenance,
+    rule_as_of,
 )

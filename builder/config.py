@@ -29,6 +29,13 @@ class Config:
     lock_file: str = "cards/ankibuild.lock"
     #: Ids deleted on purpose (id: reason). They may never be reused.
     retired_file: str = "cards/retired.yaml"
+    #: Words in a card's text that refer to the material it was written from, which the learner
+    #: never sees (`check` flags them; matched case-insensitively, whole words for ASCII ones).
+    provenance_words: tuple[str, ...] = ()
+    #: Phrases in which a provenance word is meant literally (e.g. "随机种子", "random seed").
+    provenance_allow: tuple[str, ...] = ()
+    #: `check` warns when a card's `as_of` is older than this many months: re-verify it.
+    as_of_max_months: int = 12
 
     def path(self, rel: str) -> Path:
         return self.root / rel
@@ -75,6 +82,11 @@ def load_config(root: Path | None = None) -> Config:
                 f"(known keys: {', '.join(sorted(k.replace('_', '-') for k in known))})"
             )
         expected = type(known[name].default)
+        if expected is tuple:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"pyproject.toml: [tool.ankibuild] {key} must be a list of strings")
+            settings[name] = tuple(value)
+            continue
         if not isinstance(value, expected) or isinstance(value, bool):
             raise ConfigError(
                 f"pyproject.toml: [tool.ankibuild] {key} must be {expected.__name__}, got {type(value).__name__}"

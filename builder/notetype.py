@@ -49,7 +49,7 @@ BACK = """\
 <div class="ab ab-back">
 <div class="ab-answer">{{Answer}}</div>
 {{#Extra}}<div class="ab-extra">{{Extra}}</div>{{/Extra}}
-<div class="ab-meta">{{#Source}}<span class="ab-source">{{Source}}</span> · {{/Source}}\
+<div class="ab-meta">{{#Source}}<div class="ab-refs">{{Source}}</div>{{/Source}}\
 <span class="ab-tags">{{Tags}}</span> · <span class="ab-id">{{ID}}</span></div>
 </div>"""
 
@@ -75,6 +75,8 @@ BASE_CSS = """\
 .nightMode .ab-extra, .night_mode .ab-extra { border-color: #3d444d; background-color: #26292e; }
 .ab-meta { margin-top: 1.2em; font-size: 0.72em; color: #59636e; }
 .nightMode .ab-meta, .night_mode .ab-meta { color: #9198a1; }
+.ab-refs { margin-bottom: 0.3em; }
+.ab-refs a { color: inherit; text-decoration: underline; }
 .ab code {
   font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
   font-size: 0.88em; padding: 0.1em 0.3em; border-radius: 4px; background-color: rgba(175, 184, 193, 0.25);

@@ -144,7 +144,7 @@ def page(
     """The whole preview page as one string."""
     items = []
     for c in cards:
-        source = f" · 来源 {html.escape(', '.join(c.source))}" if c.source else ""
+        source = f" · source {html.escape(', '.join(c.source))}" if c.source else ""
         items.append(
             f'<section class="ab-item" data-id="{html.escape(c.id)}" data-tags="{html.escape(" ".join(c.tags))}">'
             f"<header><code>{html.escape(c.id)}</code> · {html.escape(' '.join(c.tags))}{source}</header>"

@@ -28,7 +28,7 @@ from pygments.util import ClassNotFound
 from .cards import Card
 
 #: Bump when the renderer's output changes for the same input (invalidates every cache).
-RENDERER_REVISION = "1"
+RENDERER_REVISION = "2"
 MARKDOWN_EXTENSIONS = ("tables", "sane_lists")
 CODE_CSS_CLASS = "highlight"
 
@@ -54,7 +54,13 @@ HTML_TAGS = frozenset(
 _TAG_RE = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)(?=[\s/>])[^<>]*>")
 _AUTOLINK_RE = re.compile(r"<(?:https?://|mailto:)[^\s<>]*>")
 
-_FENCE_OPEN_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+#.-]*)[^\n`]*$")
+_FENCE_OPEN_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+#.-]*)(?P<info>[^\n`]*)$")
+
+
+def fence_info(line: str) -> tuple[str, ...]:
+    """The words after the language on a fence's opening line (```python needs=gpu → ('needs=gpu',))."""
+    m = _FENCE_OPEN_RE.match(line)
+    return tuple(m["info"].split()) if m else ()
 
 
 @dataclass(frozen=True)
@@ -347,8 +353,29 @@ class RenderedCard:
     tags: tuple[str, ...]
 
 
-def render_sources(source: tuple[str, ...]) -> str:
-    return html.escape(", ".join(source), quote=False)
+_URL_RE = re.compile(r"https?://[^\s<>\"'，。；、）]+")
+
+
+def _link(match: re.Match[str]) -> str:
+    url = match[0].rstrip(".,;:)]")
+    rest = match[0][len(url) :]
+    host = url.split("/", 3)[2].removeprefix("www.")
+    return f'<a href="{html.escape(url)}">{html.escape(host)}</a>{html.escape(rest)}'
+
+
+def render_ref(ref: str) -> str:
+    """One reference as HTML: the text escaped, each http(s) URL a link labelled with its host."""
+    out, last = [], 0
+    for m in _URL_RE.finditer(ref):
+        out += [html.escape(ref[last : m.start()], quote=False), _link(m)]
+        last = m.end()
+    out.append(html.escape(ref[last:], quote=False))
+    return "".join(out).strip()
+
+
+def render_refs(refs: tuple[str, ...]) -> str:
+    """The footer's references, one per line. Seed ids in `source` are provenance and not shown."""
+    return "<br>".join(f'<span class="ab-ref">{render_ref(r)}</span>' for r in refs)
 
 
 def render_fields(renderer: Renderer, card: Card) -> tuple[str, ...]:
@@ -357,7 +384,7 @@ def render_fields(renderer: Renderer, card: Card) -> tuple[str, ...]:
         renderer.markdown(card.question),
         renderer.markdown(card.answer),
         renderer.markdown(card.extra),
-        render_sources(card.source),
+        render_refs(card.refs),
         html.escape(card.id),
     )
 

@@ -22,7 +22,9 @@ cards/types.yaml:13: card 'empty-question': unknown key 'anser' (did you mean 'a
 cards/types.yaml:15: card 'undeclared': tag 'compresion' is not declared (did you mean 'compression'?)
 cards/types.yaml:15: card 'undeclared': tag 'has space' contains a space (use '-' between words)
 cards/types.yaml:18: card 'undeclared': 'source' must be a list of strings (write source: ["000:4.1"], quoting each entry)
-12 error(s), 0 warning(s); nothing was written.
+cards/types.yaml:23: card 'bad-refs-and-date': 'refs' must be a non-empty list of references (write refs: ["Vaswani et al., Attention Is All You Need, 2017. https://arxiv.org/abs/1706.03762"])
+cards/types.yaml:24: card 'bad-refs-and-date': 'as_of' must be a year and month like 2026-11, got a date (write as_of: 2026-11)
+14 error(s), 0 warning(s); nothing was written.
 """
 
 

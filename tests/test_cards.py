@@ -17,7 +17,7 @@ from builder.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-import seed_coverage  # noqa: E402
+import coverage  # noqa: E402
 
 COLLECTION = load_collection(load_config(ROOT))
 
@@ -48,7 +48,7 @@ def test_every_python_block_parses() -> None:
     blocks = 0
     for card in COLLECTION.cards:
         for text in (card.question, card.answer, card.extra):
-            for _offset, lang, code in prose_only(text)[1]:
+            for _offset, lang, code, _info in prose_only(text)[1]:
                 if lang in ("python", "py", "python3"):
                     ast.parse(code, filename=card.id)
                     blocks += 1
@@ -68,14 +68,23 @@ def test_compression_tag_selects_compression_cards_only(real_copy: Path) -> None
 
 
 def test_every_seed_question_is_covered() -> None:
-    index = seed_coverage.read_index()
-    assert {
-        p: sum(q.startswith(p) for q, _ in index) for p in seed_coverage.EXPECTED_COUNTS
-    } == seed_coverage.EXPECTED_COUNTS
-    cited = seed_coverage.cited_sources(ROOT / "cards")
-    assert [q for q, _ in index if q not in cited] == []
+    index = coverage.read_index()
+    assert {p: sum(q.startswith(p) for q in index) for p in coverage.EXPECTED_COUNTS} == coverage.EXPECTED_COUNTS
+    cited = coverage.cited_sources(ROOT / "cards")
+    assert [q for q in index if q not in cited] == []
 
 
-@pytest.mark.skipif(not seed_coverage.SEEDS.is_dir(), reason="../shared/seeds is not beside this checkout")
+@pytest.mark.skipif(not coverage.SEEDS.is_dir(), reason="../shared/seeds is not beside this checkout")
 def test_committed_seed_index_matches_the_seed_documents() -> None:
-    assert seed_coverage.parse_seeds(seed_coverage.SEEDS) == seed_coverage.read_index()
+    assert [qid for qid, _q in coverage.parse_seeds(coverage.SEEDS)] == coverage.read_index()
+
+
+def test_the_project_carries_no_seed_sentences() -> None:
+    # Only ids are committed; the text of the seed questions stays in the seed documents.
+    for path in (ROOT / "seeds").iterdir():
+        assert path.read_text(encoding="utf-8").isascii(), f"{path} holds text beyond question ids"
+
+
+def test_every_topic_of_the_topic_map_has_real_cards() -> None:
+    areas = coverage.read_topics()
+    assert coverage.topic_problems(areas, {c.id for c in COLLECTION.cards}) == []

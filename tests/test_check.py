@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,11 @@ cards/rules.yaml:38: card 'images': image 'nope.png' not found in media/ (did yo
 cards/rules.yaml:39: card 'reused-id': id was retired (cards/retired.yaml:2) and may not be reused (choose a new id)
 cards/rules.yaml:46: warning: card 'big-vs-small-two': question is nearly the same as card 'big-vs-small-one' (cards/rules.yaml:43, similarity 0.79) (merge the two cards and list both sources, or make the questions ask different things)
 cards/rules.yaml:58: card 'glued-list': list starts right after a paragraph line, so it renders as plain text (add a blank line before the list)
+cards/rules.yaml:65: card 'talks-about-source': 'seed' refers to the material the card was written from, which the learner never sees (say it for the learner, e.g. '常见错误说法：… 实际上 …'; keep provenance in 'source')
+cards/rules.yaml:67: card 'talks-about-source': '原文' refers to the material the card was written from, which the learner never sees (say it for the learner, e.g. '常见错误说法：… 实际上 …'; keep provenance in 'source')
+cards/rules.yaml:71: warning: card 'stale-fact': as_of 2020-01 is {age} months old (more than 12) (re-verify the card's dated facts, then set as_of to this month)
 media/unused.png:1: warning: file is not used by any card (reference it from a card, or delete it)
-FAILED: 12 cards in 1 files, 10 error(s), 5 warning(s)
+FAILED: 14 cards in 1 files, 12 error(s), 6 warning(s)
 """
 
 
@@ -38,7 +42,9 @@ def lint(tmp_path: Path) -> Project:
 def test_every_rule_reports_its_place_and_fix(lint: Project) -> None:
     result = lint.run("check", ok=False)
     assert result.exit_code == 1
-    assert result.output == EXPECTED.lstrip("\n")
+    today = datetime.date.today()
+    age = today.year * 12 + today.month - 1 - 2020 * 12  # as_of 2020-01
+    assert result.output == EXPECTED.lstrip("\n").replace("{age}", str(age))
 
 
 def test_github_format_annotates_each_finding(lint: Project) -> None:

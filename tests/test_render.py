@@ -118,3 +118,24 @@ def test_image_gets_content_hashed_name() -> None:
 def test_scan_inline_marks_math_code_and_lt() -> None:
     kinds = [seg[0] for seg in scan_inline("a `b` $c$ <x")]
     assert kinds == ["text", "code", "text", "math", "text", "lt", "text"]
+
+
+def test_refs_show_as_text_with_links_and_sources_stay_hidden() -> None:
+    from builder.cards import Card
+    from builder.render import render_fields
+
+    card = Card(
+        id="c",
+        question="q",
+        answer="a",
+        tags=("t",),
+        source=("000:6.8",),
+        refs=("Vaswani et al., Attention Is All You Need, 2017. https://arxiv.org/abs/1706.03762.", "PyTorch <docs>"),
+    )
+    footer = render_fields(Renderer(), card)[3]
+    assert footer == (
+        '<span class="ab-ref">Vaswani et al., Attention Is All You Need, 2017. '
+        '<a href="https://arxiv.org/abs/1706.03762">arxiv.org</a>.</span><br>'
+        '<span class="ab-ref">PyTorch &lt;docs&gt;</span>'
+    )
+    assert "000:6.8" not in "".join(render_fields(Renderer(), card))
