@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from builder import notetype
+from builder.config import load_config
 from tests.ankiclient import Learner
 from tests.conftest import Project, changed_notetype, guid
 
@@ -24,9 +24,10 @@ def test_first_import_adds_every_card_with_fixed_identity(project: Project, lear
     log = learner.import_apkg(project.build())
     assert (log.new, log.updated, log.duplicate, log.conflicting) == (4, 0, 0, 0)
     [nt] = learner.notetypes()
-    assert nt["id"] == notetype.NOTETYPE_ID
-    assert [(f["name"], f["id"]) for f in nt["flds"]] == list(notetype.FIELDS)
-    assert [(t["name"], t["id"]) for t in nt["tmpls"]] == [(notetype.TEMPLATE_NAME, notetype.TEMPLATE_ID)]
+    ids = load_config(project.root).notetypes["basic"]
+    assert nt["id"] == ids.id
+    assert [(f["name"], f["id"]) for f in nt["flds"]] == list(ids.fields)
+    assert [(t["name"], t["id"]) for t in nt["tmpls"]] == list(ids.templates)
     note = learner.note(guid("int8-scale"))
     assert note.tags == ["compression", "compression::quantization"]
     assert learner.col.decks.name(note.cards()[0].did) == DECK
@@ -73,7 +74,7 @@ def test_css_or_template_change_reaches_existing_collection(
         log = learner.import_apkg(project.build())
     assert (log.new, log.conflicting) == (0, 0)
     [nt] = learner.notetypes()  # updated in place: no "LLM Interview+" copy
-    assert nt["id"] == notetype.NOTETYPE_ID
+    assert nt["id"] == load_config(project.root).notetypes["basic"].id
     assert "ab-marker" in (nt["css"] if part == "css" else nt["tmpls"][0]["afmt"])
     assert learner.card_states() == before
 
