@@ -383,20 +383,20 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
         shown = kind if isinstance(kind, str) else _type_name(keys["type"][1], kind)
         hint = did_you_mean(str(kind), KINDS) if isinstance(kind, str) else ""
         bad("type", f"unknown card type '{shown}'", hint or f"write one of: {', '.join(KINDS)}")
-        kind = DEFAULT_KIND
+        kind = None  # which keys belong is unknown until the type is fixed
     for key in keys:
         if key not in CARD_KEYS:
             hint = did_you_mean(key, CARD_KEYS)
             bad(key, f"unknown key '{key}'", hint or f"allowed keys: {', '.join(CARD_KEYS)}")
         for other, only in TYPE_KEYS.items():
-            if other != kind and key in only and key not in TYPE_KEYS[kind]:
+            if kind is not None and other != kind and key in only and key not in TYPE_KEYS[kind]:
                 fix = (
                     "a cloze card has 'text' with {{c1::…}} (and optional 'extra')"
                     if kind == "cloze"
                     else ("write 'type: cloze' for a cloze card, or use question/answer")
                 )
                 bad(key, f"'{key}' belongs to {other} cards, and this card is {kind}", fix)
-    for key in REQUIRED_KEYS[kind]:
+    for key in REQUIRED_KEYS[kind] if kind is not None else ("id",):
         if key not in keys:
             bad(key, f"missing required field '{key}'", f"add '{key}:'")
 
@@ -473,6 +473,7 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
             )
         else:
             reverse = value and kind == "basic"
+    kind = kind or DEFAULT_KIND
 
     if card_id is None:
         return None

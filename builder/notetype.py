@@ -61,12 +61,12 @@ REPORT_MARK = "REPORT"
 
 # The blanks and the revealed text: bold and blue, each colour at least 4.5:1 on its background.
 CLOZE_CSS = """\
-.ab-cloze .cloze { font-weight: 700; color: #0550ae; }
-.nightMode .ab-cloze .cloze, .night_mode .ab-cloze .cloze { color: #79c0ff; }
-.ab-cloze .cloze .highlight, .ab-cloze .cloze-inactive .highlight { font-weight: normal; }
+.ab .cloze { font-weight: 700; color: #0550ae; }
+.nightMode .ab .cloze, .night_mode .ab .cloze { color: #79c0ff; }
+.ab .cloze .highlight, .ab .cloze-inactive .highlight { font-weight: normal; }
 /* A revealed code block is marked as the answer by a bar on its left. */
-.ab-cloze .cloze .highlight { box-shadow: inset 4px 0 #0550ae; }
-.nightMode .ab-cloze .cloze .highlight, .night_mode .ab-cloze .cloze .highlight { box-shadow: inset 4px 0 #79c0ff; }
+.ab .cloze .highlight { box-shadow: inset 4px 0 #0550ae; }
+.nightMode .ab .cloze .highlight, .night_mode .ab .cloze .highlight { box-shadow: inset 4px 0 #79c0ff; }
 """
 REPORT_CSS = """\
 .ab-report { color: inherit; }

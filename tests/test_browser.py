@@ -141,7 +141,12 @@ def anki_cards(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[PreviewCa
             for card in note.cards():
                 mine = ours[card.ord] if nt.cloze else ours[0]
                 anki = PreviewCard(
-                    mine.id, strip_style(card.question()), strip_style(card.answer()), mine.tags, mine.source, mine.variant
+                    mine.id,
+                    strip_style(card.question()),
+                    strip_style(card.answer()),
+                    mine.tags,
+                    mine.source,
+                    mine.variant,
                 )
                 pairs.append((anki, mine))
         return pairs
