@@ -21,8 +21,9 @@ from .notetype import NoteType
 
 MATHJAX_FILE = "tex-svg.js"  # MathJax 3's single-file TeX→SVG bundle: no font files to fetch
 MATHJAX_HELP = (
-    "MathJax was not found, so formulas show as TeX source. Get it with `make preview` (installs "
-    "mathjax@3 from npm into .venv/mathjax), or point ANKIBUILD_MATHJAX / --mathjax at a tex-svg.js."
+    "MathJax was not found, so formulas show as TeX source. Get it with `npm install mathjax@3` in the "
+    "project folder (in ankibuild's own repository: `make preview`), or point ANKIBUILD_MATHJAX / --mathjax "
+    "at a tex-svg.js."
 )
 
 

@@ -1,5 +1,5 @@
-"""Cloze cards: Anki's own reading of the markers, the check rules, rendering and packaging.
 # ruff: noqa: E501 - expected output is one finding per line, as users see it
+"""Cloze cards: Anki's own reading of the markers, the check rules, rendering and packaging.
 
 Anki renders clozes itself, so what counts is the HTML Anki produces: `builder.cloze` is compared
 with real Anki (the `anki` package) on every form the rules and the preview rely on.
@@ -8,6 +8,7 @@ with real Anki (the `anki` package) on every form the rules and the preview rely
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from anki.collection import Collection
 from builder.cloze import numbers, parse, reveal
 from tests.ankiclient import Learner
 from tests.conftest import Project, copy_fixture, guid
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ANKI_FORMS = [
     "a {{c1::b}} c {{c2::d::hint}}",
@@ -165,3 +168,34 @@ def test_a_cloze_note_makes_one_card_per_number_in_anki(typed: Project, tmp_path
         assert len(learner.note(guid("kv-cache-append", fixture="notetypes")).cards()) == 2
     finally:
         learner.close()
+
+
+# --- the documented forms: what contributors copy must pass `check` and build ---------------------
+
+
+def doc_examples(path: Path, heading: str) -> list[dict]:
+    import yaml
+
+    section = re.split(r"\n#{2,3} ", path.read_text(encoding="utf-8").split(heading, 1)[1], maxsplit=1)[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    assert blocks, f"no YAML example under {heading}"
+    return [card for block in blocks for card in yaml.safe_load(block)]
+
+
+@pytest.mark.parametrize(
+    ("doc", "heading"),
+    [("CONTRIBUTING.md", "### Cloze cards and reversed cards"), ("README.md", "## Cloze and reversed cards")],
+)
+def test_documented_examples_pass_check_and_build(typed: Project, doc: str, heading: str) -> None:
+    import yaml
+
+    cards = doc_examples(ROOT / doc, heading)
+    assert {c.get("type", "basic") for c in cards} == {"basic", "cloze"} and any(c.get("reverse") for c in cards)
+    tags = sorted({t for c in cards for t in c.get("tags", [])} | {"llm"})
+    declared = {t: t for tag in tags for t in [tag.rsplit("::", i)[0] for i in range(tag.count("::") + 1)]}
+    (typed.root / "cards" / "examples.yaml").unlink()  # the documented cards alone
+    typed.write("cards/tags.yaml", yaml.safe_dump({"tags": declared}))
+    typed.write("cards/docs.yaml", yaml.safe_dump({"tags": ["llm"], "cards": cards}, allow_unicode=True))
+    result = typed.run("check", "--strict")
+    assert "0 error(s), 0 warning(s)" in result.output
+    assert "+ 1 reverse" in typed.run("--out", str(typed.root / "docs.apkg"), "--tags", "llm").output
