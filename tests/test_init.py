@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from builder.cli import main
 from builder.config import load_config
-from builder.lock import format_lock, Lock
+from builder.lock import Lock, format_lock
 from tests.ankiclient import Learner
 
 ROOT = Path(__file__).resolve().parent.parent
