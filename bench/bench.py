@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from builder.init import pyproject  # noqa: E402
+from builder.init import pyproject
 
 CARDS_PER_FILE = 200
 TOPICS = ["compression", "training", "inference", "distributed", "fundamentals"]
