@@ -24,6 +24,7 @@ class Cloze:
 
     number: int
     start: int  # offset of `{{`
+    opener_end: int  # offset just after `{{cN::`
     sep: int | None = None  # offset of the `::` that starts the hint
     close: int = -1  # offset of `}}`
     children: list[str | Cloze] = field(default_factory=list)
@@ -32,10 +33,6 @@ class Cloze:
     @property
     def end(self) -> int:
         return self.close + 2
-
-    @property
-    def opener_end(self) -> int:
-        return self.start + len(f"{{{{c{self.number}::")
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ def parse(text: str) -> Parsed:
             add(text[last : m.start()])
         last = m.end()
         if m.group(1) is not None:
-            stack.append(Cloze(int(m.group(1)), m.start()))
+            stack.append(Cloze(int(m.group(1)), m.start(), m.end()))
         elif token == "::":
             stack[-1].sep = m.start()
         else:

@@ -180,3 +180,34 @@ def test_typed_builds_are_byte_identical_and_subsets_keep_identities(tmp_path: P
                 guids[apkg] = dict(db.execute("select guid, mid from notes"))
     assert guids[tmp_path / "sub.apkg"].items() <= guids[full].items()  # same GUIDs, same note type
     assert len(guids[tmp_path / "sub.apkg"]) == 2
+
+
+def test_a_reverse_card_turned_off_is_reported_until_retired(tmp_path: Path) -> None:
+    project = typed_project(tmp_path)
+    project.build()
+    project.edit("cards/examples.yaml", "    reverse: true\n", "")
+    warning = project.run("check", "--strict", ok=False).output
+    assert (
+        "cards/examples.yaml:25: warning: card 'perplexity-definition': its reverse card was built before and stays "
+        "in every learner's collection: turning 'reverse' off does not remove it, and it gets no more updates (turn "
+        "'reverse: true' back on; or, if it is meant to go, add 'perplexity-definition@reverse: reason' to "
+        "cards/retired.yaml and tell learners they may delete it)"
+    ) in warning
+    project.write("cards/retired.yaml", "perplexity-definition@reverse: asked both ways was not worth it\n")
+    assert project.run("check", "--strict").exit_code == 0
+    project.edit(
+        "cards/examples.yaml", "  - id: perplexity-definition\n", "  - id: perplexity-definition\n    reverse: true\n"
+    )
+    error = project.run("check", ok=False).output
+    assert (
+        "card 'perplexity-definition': its reverse card was retired (cards/retired.yaml:1) and may not come back"
+        in error
+    )
+
+
+def test_preview_shows_every_cloze_card_and_the_reverse_card(tmp_path: Path) -> None:
+    project = typed_project(tmp_path)
+    assert "Preview of 6 cards" in project.run("preview").output  # 2 + 2 cloze cards, a card and its reverse
+    page = (project.root / "dist" / "preview.html").read_text()
+    assert page.count("<em>c1</em>") == 2 and page.count("<em>c2</em>") == 2 and page.count("<em>reverse</em>") == 1
+    assert 'data-cloze="higher"' in page and "[higher or lower?]" in page
