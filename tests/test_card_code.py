@@ -46,5 +46,5 @@ def test_block_runs_and_prints_what_the_card_claims(pool, block: cardcode.Block)
 
 @pytest.mark.parametrize("block", CHECK, ids=[b.name for b in CHECK])
 def test_block_that_cannot_run_here_uses_real_apis(pool, block: cardcode.Block) -> None:
-    _status, problems = pool.submit(cardcode.api_check, block.code).result(timeout=TIMEOUT)
+    _status, problems = pool.submit(cardcode.api_check, block.code, block.needs).result(timeout=TIMEOUT)
     assert problems == [], f"{block.name}: {problems}"
