@@ -390,11 +390,12 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
             bad(key, f"unknown key '{key}'", hint or f"allowed keys: {', '.join(CARD_KEYS)}")
         for other, only in TYPE_KEYS.items():
             if kind is not None and other != kind and key in only and key not in TYPE_KEYS[kind]:
-                fix = (
-                    "a cloze card has 'text' with {{c1::…}} (and optional 'extra')"
-                    if kind == "cloze"
-                    else ("write 'type: cloze' for a cloze card, or use question/answer")
-                )
+                if key == "reverse":
+                    fix = "remove it: a cloze card already asks each of its clozes in turn"
+                elif kind == "cloze":
+                    fix = "a cloze card has 'text' with {{c1::…}} (and optional 'extra')"
+                else:
+                    fix = "write 'type: cloze' for a cloze card, or use question/answer"
                 bad(key, f"'{key}' belongs to {other} cards, and this card is {kind}", fix)
     for key in REQUIRED_KEYS[kind] if kind is not None else ("id",):
         if key not in keys:

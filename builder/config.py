@@ -230,9 +230,10 @@ def _check_values(settings: dict, problems: list[str]) -> None:
         )
     if "package_name" in settings and not _SLUGGISH.fullmatch(settings["package_name"]):
         problems.append("package-name must be a file name without '/' or spaces, e.g. my-deck")
-    namespace = settings.get("guid_namespace")
-    if isinstance(namespace, str) and not namespace.strip():
-        problems.append("guid-namespace must not be empty")
+    for key in ("guid_namespace", "deck_name"):
+        value = settings.get(key)
+        if isinstance(value, str) and not value.strip():
+            problems.append(f"{key.replace('_', '-')} must not be empty")
 
 
 def load_config(root: Path | None = None) -> Config:

@@ -109,3 +109,11 @@ def test_css_file_and_report_url_change_the_note_types(project: Project) -> None
     project.edit("pyproject.toml", 'css-file = "deck.css"\n', 'css-file = "nope.css"\n')
     with pytest.raises(ConfigError, match=r"css-file 'nope\.css' cannot be read"):
         note_types(load_config(project.root))
+
+
+def test_code_styles_are_part_of_the_note_type(project: Project) -> None:
+    before = note_types(load_config(project.root))["basic"]
+    project.edit("pyproject.toml", "[tool.ankibuild]\n", '[tool.ankibuild]\ncode-style-light = "friendly"\n')
+    after = note_types(load_config(project.root))["basic"]
+    assert after.css != before.css and after.content_hash() != before.content_hash()
+    assert after.schema() == before.schema()  # a style is never a schema change
