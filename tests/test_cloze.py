@@ -204,6 +204,6 @@ def test_documented_examples_pass_check_and_build(typed: Project, doc: str, head
 def test_reverse_on_a_cloze_card_says_why_not(typed: Project) -> None:
     got = findings(typed, "  - id: rev-cloze\n    type: cloze\n    reverse: true\n    text: '{{c1::x}}'\n")
     assert got == [
-        "6: card 'rev-cloze': 'reverse' belongs to basic cards, and this card is cloze "
+        "5: card 'rev-cloze': 'reverse' belongs to basic cards, and this card is cloze "
         "(remove it: a cloze card already asks each of its clozes in turn)"
     ]
