@@ -85,10 +85,10 @@ def read_lock(config: Config) -> Lock:
     return parse_lock(path.read_text(encoding="utf-8"), config.rel(path))
 
 
-def load_checked(config: Config, cache: RenderCache | None = None) -> Collection:
-    """Load and validate; raise with every error found, or return the collection."""
+def load_checked(config: Config, cache: RenderCache | None = None, lock: Lock | None = None) -> Collection:
+    """Load and validate against the lock; raise with every error found, or return the collection."""
     col = load_collection(config, cache)
-    findings = validate(col, make_context(config, read_lock(config)))
+    findings = validate(col, make_context(config, lock if lock is not None else read_lock(config)))
     if any(f.severity == "error" for f in findings):
         raise ValidationFailed([f for f in findings if f.severity == "error"])
     return col
@@ -199,9 +199,15 @@ def notes_of(config: Config, cards: Sequence[Card], rendered: Sequence[RenderedC
             yield Note(card, card.type, reverse_key(card.id), guid, reverse_fields(r.fields), "reverse")
 
 
-def prepare(config: Config, tags: Sequence[str], exclude: Sequence[str], cache: RenderCache | None = None):
+def prepare(
+    config: Config,
+    tags: Sequence[str],
+    exclude: Sequence[str],
+    cache: RenderCache | None = None,
+    lock: Lock | None = None,
+):
     """Load, validate and select; returns the cards, media name map and media bytes by name."""
-    col = load_checked(config, cache)
+    col = load_checked(config, cache, lock)
     cards = select(col.cards, col.registry.tags, tags, exclude)
     if not cards:
         raise AnkibuildError("no cards match the selected tags (check --tags / --exclude-tags)")
@@ -283,8 +289,8 @@ def build(
     if previous and previous[0] == inputs + _lock_digest(config) and out.is_file():
         if hashlib.sha256(out.read_bytes()).hexdigest() == previous[1]:
             return BuildResult(**{**json.loads(previous[2]), "out": out, "up_to_date": True})
-    cards, media, payload = prepare(config, tags, exclude, cache)
     lock = read_lock(config)
+    cards, media, payload = prepare(config, tags, exclude, cache, lock)
     rendered = render_cards(cards, media, cache, jobs or default_jobs(), progress)
 
     nts = note_types(config)
