@@ -19,7 +19,9 @@ from pathlib import Path
 from .cloze import numbers, reveal
 from .notetype import NoteType
 
-MATHJAX_FILE = "tex-svg.js"  # MathJax 3's single-file TeX→SVG bundle: no font files to fetch
+# MathJax 3's single-file TeX→SVG bundles (no font files to fetch). The full one carries every TeX
+# extension, as Anki's own MathJax does: the plain one would fetch \boldsymbol & co. at run time.
+MATHJAX_FILES = ("tex-svg-full.js", "tex-svg.js")
 MATHJAX_HELP = (
     "MathJax was not found, so formulas show as TeX source. Get it with `npm install mathjax@3` in the "
     "project folder (in ankibuild's own repository: `make preview`), or point ANKIBUILD_MATHJAX / --mathjax "
@@ -32,9 +34,9 @@ def find_mathjax(root: Path, explicit: Path | None = None) -> Path | None:
     candidates = [explicit] if explicit else []
     if os.environ.get("ANKIBUILD_MATHJAX"):
         candidates.append(Path(os.environ["ANKIBUILD_MATHJAX"]))
-    for base in (root / ".venv" / "mathjax", root):
-        candidates.append(base / "node_modules" / "mathjax" / "es5" / MATHJAX_FILE)
-    candidates.append(Path("/usr/share/nodejs/mathjax-full/es5") / MATHJAX_FILE)
+    folders = [base / "node_modules" / "mathjax" / "es5" for base in (root / ".venv" / "mathjax", root)]
+    folders.append(Path("/usr/share/nodejs/mathjax-full/es5"))
+    candidates += [folder / name for folder in folders for name in MATHJAX_FILES]
     return next((p for p in candidates if p and p.is_file()), None)
 
 
