@@ -177,7 +177,7 @@ def doc_examples(path: Path, heading: str) -> list[dict]:
     import yaml
 
     section = re.split(r"\n#{2,3} ", path.read_text(encoding="utf-8").split(heading, 1)[1], maxsplit=1)[0]
-    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    blocks = [m[2] for m in re.finditer(r"^(`{3,})yaml\n(.*?)^\1$", section, re.S | re.M)]
     assert blocks, f"no YAML example under {heading}"
     return [card for block in blocks for card in yaml.safe_load(block)]
 
