@@ -15,7 +15,6 @@ from .cache import RenderCache, default_cache_dir
 from .cards import load_collection
 from .check import run_checks
 from .config import load_config
-from .init import init_project
 from .layout import KINDS
 from .new import add_card
 from .preview import MATHJAX_HELP
@@ -194,6 +193,8 @@ def new_cmd(config, tag, question, file, kind, reverse) -> None:
 @click.option("--name", "deck_name", help="The deck's name in Anki (default: from the folder's name).")
 def init_cmd(folder, deck_name) -> None:
     """Start a new deck project in FOLDER, with its own fresh identity."""
+    from .init import init_project  # only this command needs it (and `secrets`): keep start-up short
+
     written = init_project(folder, deck_name)
     shown = folder.resolve()
     click.echo(f"New deck project in {shown} ({len(written)} files). Next:")

@@ -213,14 +213,25 @@ def _check_setting(key: str, name: str, value: object, default: object, problems
     return value
 
 
-def _check_values(settings: dict, problems: list[str]) -> None:
-    from pygments.styles import get_all_styles
+def _is_style(name: str) -> bool:
+    from pygments.styles import get_style_by_name
+    from pygments.util import ClassNotFound
 
-    styles = sorted(get_all_styles())
+    try:
+        get_style_by_name(name)
+    except ClassNotFound:
+        return False
+    return True
+
+
+def _check_values(settings: dict, problems: list[str]) -> None:
     for key in ("code_style_light", "code_style_dark"):
-        if key in settings and settings[key] not in styles:
+        if key in settings and not _is_style(settings[key]):
+            from pygments.styles import get_all_styles  # imports every style: only for the message
+
             from .cards import did_you_mean
 
+            styles = sorted(get_all_styles())
             hint = did_you_mean(settings[key], styles) or f"one of {', '.join(styles)}"
             problems.append(f"{key.replace('_', '-')} '{settings[key]}' is not a pygments style ({hint})")
     url = settings.get("report_url", "")

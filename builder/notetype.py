@@ -120,6 +120,7 @@ mjx-container:not([display="true"]) {
 """
 
 
+@cache  # every note type of a deck shares it, and building it reads every token style
 def _code_css(light_style: str, dark_style: str) -> str:
     light = HtmlFormatter(style=light_style)
     dark = HtmlFormatter(style=dark_style)
