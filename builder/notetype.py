@@ -89,14 +89,19 @@ BASE_CSS = """\
 }
 .ab .highlight code { background: none; padding: 0; font-size: 0.82em; }
 .ab table { border-collapse: collapse; display: block; max-width: 100%; overflow-x: auto; margin: 0.6em 0; }
-.ab th, .ab td { border: 1px solid #d0d7de; padding: 0.3em 0.6em; }
+.ab th, .ab td { border: 1px solid #d0d7de; padding: 0.3em 0.6em; overflow-wrap: anywhere; }
 .nightMode .ab th, .nightMode .ab td, .night_mode .ab th, .night_mode .ab td { border-color: #3d444d; }
 .ab img { max-width: 100%; height: auto; }
-/* Wide math scrolls instead of widening the card: MathJax 3 does not break lines. */
+/* Wide display math scrolls inside its own box instead of widening the card: MathJax 3 does not
+   break lines. */
 mjx-container[display="true"], .MathJax_Display { max-width: 100%; overflow-x: auto; overflow-y: hidden; }
-mjx-container:not([display="true"]) {
-  display: inline-block; max-width: 100%; overflow-x: auto; overflow-y: hidden; vertical-align: middle;
-}
+/* Inline math stays inline: a box with overflow set would sit on its bottom edge (lifting the
+   formula off the line) and scroll whenever MathJax's hidden screen-reader copy, which is wider than
+   the drawn formula, sticks out of it. The copy is held to the formula's own box instead, and a
+   formula wider than the card makes its paragraph scroll, which only happens when it truly overflows. */
+mjx-container:not([display="true"]) { position: relative; }
+mjx-container:not([display="true"]) > mjx-assistive-mml { right: 0; bottom: 0; }
+.ab-question, .ab-answer, .ab-extra, .ab p { overflow-x: auto; }
 .mobile .card { font-size: 17px; }
 """
 

@@ -78,7 +78,7 @@ body.ab-preview.ab-dark { background: #111214; color: #e6edf3; }
   font-size: 14px; }
 .ab-list { padding: 12px; }
 .ab-item { margin: 0 auto 16px; max-width: 1200px; }
-.ab-item header { font-size: 12px; opacity: 0.8; margin: 0 0 4px; }
+.ab-item header { font-size: 12px; opacity: 0.8; margin: 0 0 4px; overflow-wrap: anywhere; }
 .ab-item header code { font-size: 12px; }
 .ab-sides { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
 .ab-side { border: 1px solid #8884; border-radius: 8px; overflow: hidden; min-width: 0; }
