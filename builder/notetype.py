@@ -98,10 +98,11 @@ mjx-container[display="true"], .MathJax_Display { max-width: 100%; overflow-x: a
 /* Inline math stays inline: a box with overflow set would sit on its bottom edge (lifting the
    formula off the line) and scroll whenever MathJax's hidden screen-reader copy, which is wider than
    the drawn formula, sticks out of it. The copy is held to the formula's own box instead, and a
-   formula wider than the card makes its paragraph scroll, which only happens when it truly overflows. */
+   formula wider than the card makes its paragraph scroll, which only happens when it truly overflows.
+   Never vertically: Anki's CommonHTML output pokes a pixel below the last line. */
 mjx-container:not([display="true"]) { position: relative; }
 mjx-container:not([display="true"]) > mjx-assistive-mml { right: 0; bottom: 0; }
-.ab-question, .ab-answer, .ab-extra, .ab p { overflow-x: auto; }
+.ab-question, .ab-answer, .ab-extra, .ab p { overflow-x: auto; overflow-y: hidden; }
 .mobile .card { font-size: 17px; }
 """
 
