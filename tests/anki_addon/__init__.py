@@ -40,7 +40,8 @@ MEASURE = (
     + """
 ;(() => { const r = abProbe([{ id: (document.querySelector('.ab-id') || {}).textContent || '?', root: document.body }]);
   r.bodyClass = document.body.className; r.htmlClass = document.documentElement.className;
-  r.mathjax = !!(window.MathJax && MathJax.startup); r.output = (document.querySelector('mjx-container') || {attributes: {}}).attributes.jax?.value || '';
+  const math = document.querySelector('mjx-container');
+  r.output = math ? math.getAttribute('jax') : '';
   return JSON.stringify(r); })()"""
 )
 
@@ -162,7 +163,8 @@ class Run:
         if inner != target and self.fit_tries < 5:
             self.fit_tries += 1
             mw.resize(mw.width() + target - inner, self.combo["height"])
-            QTimer.singleShot(400, self.guard(lambda: mw.web.evalWithCallback("window.innerWidth", self.guard(self.fit))))
+            measure = self.guard(lambda: mw.web.evalWithCallback("window.innerWidth", self.guard(self.fit)))
+            QTimer.singleShot(400, measure)
             return
         self.fitted = True  # the answer is drawn afresh at this width
         QTimer.singleShot(100, self.guard(self.show_answer))
