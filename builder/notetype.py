@@ -30,6 +30,11 @@ FIELDS = (
     ("Source", 2_038_855_519_326_055),
     ("ID", 167_849_371_102_471),
 )
+# The editor's font for every field. genanki's default, "Liberation Sans", is missing on Windows and
+# macOS, so Anki's editor fell back to a serif font. Anki's editor quotes a font name unless it is
+# all lowercase letters and hyphens, so a generic family like this one stays generic: the system's
+# sans-serif font, with its CJK fallback, on every platform. Not part of the schema.
+FIELD_FONT = "sans-serif"
 TEMPLATE_NAME = "Recall"
 TEMPLATE_ID = 4_455_257_155_701_710
 
@@ -139,6 +144,7 @@ class NoteType:
     front: str
     back: str
     css: str
+    field_font: str = FIELD_FONT
 
     def schema(self) -> dict:
         """What must never change by accident: ids and order of fields and templates."""
@@ -155,6 +161,7 @@ class NoteType:
             "front": self.front,
             "back": self.back,
             "css": self.css,
+            "field_font": self.field_font,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -170,4 +177,5 @@ def note_type() -> NoteType:
         front=FRONT,
         back=BACK,
         css=BASE_CSS + _code_css() + "\n",
+        field_font=FIELD_FONT,
     )
