@@ -41,14 +41,14 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
   apt_install chromium chromium fonts-noto-cjk
 fi
 
-MATHJAX=.venv/mathjax/node_modules/mathjax/es5/tex-svg.js
+MATHJAX=.venv/mathjax/node_modules/mathjax/es5/tex-svg-full.js
 if [ ! -f "$MATHJAX" ]; then
   if command -v npm >/dev/null 2>&1; then
     echo "installing MathJax 3 (npm) into .venv/mathjax..."
     npm install --silent --no-audit --no-fund --prefix .venv/mathjax mathjax@3.2.2 >/dev/null \
       || echo "warning: could not install MathJax; browser tests will not run"
   else
-    echo "note: no npm; install Node.js, or set ANKIBUILD_MATHJAX to a MathJax 3 tex-svg.js"
+    echo "note: no npm; install Node.js, or set ANKIBUILD_MATHJAX to a MathJax 3 tex-svg-full.js"
   fi
 fi
 exit 0

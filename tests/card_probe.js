@@ -6,7 +6,8 @@
   // MathJax's copy of each formula for screen readers: clipped to nothing, never visible.
   const INVISIBLE = 'mjx-assistive-mml';
   // Blocks that scroll inside themselves by design when they are wider than the card.
-  const SCROLLS_BY_DESIGN = '.highlight pre, mjx-container[display="true"]';
+  // A table whose columns hold formulas (which never break) can be wider than a phone, too.
+  const SCROLLS_BY_DESIGN = '.highlight pre, mjx-container[display="true"], .ab table';
   const INLINE_MATH = 'mjx-container:not([display="true"])';
 
   function scrollbarWidth() {
