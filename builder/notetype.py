@@ -25,6 +25,11 @@ from .render import CODE_CSS_CLASS
 
 # The default code styles (`code-style-light` / `code-style-dark` in the config) both meet WCAG AA
 # (4.5:1) for every token colour on the card backgrounds below.
+# The editor's font for every field. genanki's default, "Liberation Sans", is missing on Windows and
+# macOS, so Anki's editor fell back to a serif font. Anki's editor quotes a font name unless it is
+# all lowercase letters and hyphens, so a generic family like this one stays generic: the system's
+# sans-serif font, with its CJK fallback, on every platform. Not part of the schema.
+FIELD_FONT = "sans-serif"
 
 FRONT = """\
 <div class="ab ab-front">
@@ -108,14 +113,20 @@ BASE_CSS = """\
 }
 .ab .highlight code { background: none; padding: 0; font-size: 0.82em; }
 .ab table { border-collapse: collapse; display: block; max-width: 100%; overflow-x: auto; margin: 0.6em 0; }
-.ab th, .ab td { border: 1px solid #d0d7de; padding: 0.3em 0.6em; }
+.ab th, .ab td { border: 1px solid #d0d7de; padding: 0.3em 0.6em; overflow-wrap: anywhere; }
 .nightMode .ab th, .nightMode .ab td, .night_mode .ab th, .night_mode .ab td { border-color: #3d444d; }
 .ab img { max-width: 100%; height: auto; }
-/* Wide math scrolls instead of widening the card: MathJax 3 does not break lines. */
+/* Wide display math scrolls inside its own box instead of widening the card: MathJax 3 does not
+   break lines. */
 mjx-container[display="true"], .MathJax_Display { max-width: 100%; overflow-x: auto; overflow-y: hidden; }
-mjx-container:not([display="true"]) {
-  display: inline-block; max-width: 100%; overflow-x: auto; overflow-y: hidden; vertical-align: middle;
-}
+/* Inline math stays inline: a box with overflow set would sit on its bottom edge (lifting the
+   formula off the line) and scroll whenever MathJax's hidden screen-reader copy, which is wider than
+   the drawn formula, sticks out of it. The copy is held to the formula's own box instead, and a
+   formula wider than the card makes its paragraph scroll, which only happens when it truly overflows.
+   Never vertically: Anki's CommonHTML output pokes a pixel below the last line. */
+mjx-container:not([display="true"]) { position: relative; }
+mjx-container:not([display="true"]) > mjx-assistive-mml { right: 0; bottom: 0; }
+.ab-question, .ab-answer, .ab-extra, .ab p { overflow-x: auto; overflow-y: hidden; }
 .mobile .card { font-size: 17px; }
 """
 
@@ -165,6 +176,8 @@ class NoteType:
     def field_names(self) -> tuple[str, ...]:
         return tuple(name for name, _id in self.fields)
 
+    field_font: str = FIELD_FONT
+
     def schema(self) -> dict:
         """What must never change by accident: ids and order of fields and templates."""
         schema = {
@@ -175,10 +188,17 @@ class NoteType:
         return {**schema, "type": "cloze"} if self.cloze else schema
 
     def content_hash(self) -> str:
-        # One template's HTML under 'front'/'back': the payload (and so the lock's hash) of a
-        # basic note type is what it was before note types were configurable.
+        # One template's HTML under 'front'/'back': a basic note type's payload (and so its hash in
+        # the lock) has the shape it had before note types were configurable.
         [template] = self.templates
-        payload = {**self.schema(), "name": self.name, "front": template.front, "back": template.back, "css": self.css}
+        payload = {
+            **self.schema(),
+            "name": self.name,
+            "front": template.front,
+            "back": template.back,
+            "css": self.css,
+            "field_font": self.field_font,
+        }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -218,6 +238,7 @@ def note_type(
         templates=(Template(template_name, template_id, front, back),),
         css=css,
         cloze=layout.cloze,
+        field_font=FIELD_FONT,
     )
 
 

@@ -66,7 +66,7 @@ def _genanki_model(nt: NoteType) -> genanki.Model:
         nt.id,
         nt.name,
         # genanki passes extra keys through: the fixed `id` is how Anki matches fields/templates.
-        fields=[{"name": name, "id": fid} for name, fid in nt.fields],
+        fields=[{"name": name, "id": fid, "font": nt.field_font} for name, fid in nt.fields],
         templates=[{"name": t.name, "id": t.id, "qfmt": t.front, "afmt": t.back} for t in nt.templates],
         css=nt.css,
         model_type=genanki.Model.CLOZE if nt.cloze else genanki.Model.FRONT_BACK,

@@ -19,24 +19,24 @@ from pathlib import Path
 from .cloze import numbers, reveal
 from .notetype import NoteType
 
-# MathJax 3's single-file TeX→SVG bundles (no font files to fetch). The full one carries every TeX
-# extension, as Anki's own MathJax does: the plain one would fetch \boldsymbol & co. at run time.
-MATHJAX_FILES = ("tex-svg-full.js", "tex-svg.js")
+# MathJax 3's single-file TeX→SVG bundle with every TeX extension, as Anki's tex-chtml-full has
+# (cards use \boldsymbol, which tex-svg.js would try to fetch): no font or extension files to load.
+MATHJAX_FILE = "tex-svg-full.js"
 MATHJAX_HELP = (
     "MathJax was not found, so formulas show as TeX source. Get it with `npm install mathjax@3` in the "
-    "project folder (in ankibuild's own repository: `make preview`), or point ANKIBUILD_MATHJAX / --mathjax "
-    "at a tex-svg.js."
+    "project folder (in ankibuild's own repository: `make preview`, into .venv/mathjax), or point "
+    "ANKIBUILD_MATHJAX / --mathjax at a tex-svg-full.js."
 )
 
 
 def find_mathjax(root: Path, explicit: Path | None = None) -> Path | None:
-    """A local MathJax 3 tex-svg.js: --mathjax, $ANKIBUILD_MATHJAX, the project's npm installs."""
+    """A local MathJax 3 tex-svg-full.js: --mathjax, $ANKIBUILD_MATHJAX, the project's npm installs."""
     candidates = [explicit] if explicit else []
     if os.environ.get("ANKIBUILD_MATHJAX"):
         candidates.append(Path(os.environ["ANKIBUILD_MATHJAX"]))
-    folders = [base / "node_modules" / "mathjax" / "es5" for base in (root / ".venv" / "mathjax", root)]
-    folders.append(Path("/usr/share/nodejs/mathjax-full/es5"))
-    candidates += [folder / name for folder in folders for name in MATHJAX_FILES]
+    for base in (root / ".venv" / "mathjax", root):
+        candidates.append(base / "node_modules" / "mathjax" / "es5" / MATHJAX_FILE)
+    candidates.append(Path("/usr/share/nodejs/mathjax-full/es5") / MATHJAX_FILE)
     return next((p for p in candidates if p and p.is_file()), None)
 
 
@@ -101,7 +101,7 @@ body.ab-preview.ab-dark { background: #111214; color: #e6edf3; }
   font-size: 14px; }
 .ab-list { padding: 12px; }
 .ab-item { margin: 0 auto 16px; max-width: 1200px; }
-.ab-item header { font-size: 12px; opacity: 0.8; margin: 0 0 4px; }
+.ab-item header { font-size: 12px; opacity: 0.8; margin: 0 0 4px; overflow-wrap: anywhere; }
 .ab-item header code { font-size: 12px; }
 .ab-sides { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
 .ab-side { border: 1px solid #8884; border-radius: 8px; overflow: hidden; min-width: 0; }
