@@ -114,12 +114,12 @@ def rule_image_alt(col: Collection, ctx: Context) -> Iterator[Finding]:
         for key, text in (("question", card.question), ("answer", card.answer), ("extra", card.extra)):
             if "![" not in text and "<img" not in text.lower():
                 continue
-            for offset in missing_alt(ctx.prose(text)[0]):
+            for offset, src in missing_alt(ctx.prose(text)[0]):
                 yield Finding(
                     card.path,
                     card.line_at(key, offset),
                     card.id,
-                    "image without alt text",
+                    f"image '{src}' has no alt text",
                     "describe what the image shows: ![Pre-LN block: x + Attn(LN(x)) …](name.svg)",
                     rule="media",
                 )

@@ -29,20 +29,22 @@ _FORBIDDEN_ELEMENTS = frozenset({"script", "foreignobject", "iframe", "embed", "
 _ANIMATION = frozenset({"set", "animate", "animatemotion", "animatetransform", "discard"})
 _URL_RE = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.IGNORECASE | re.DOTALL)
 _IMPORT_RE = re.compile(r"@import\b", re.IGNORECASE)
-_ALT_MD_RE = re.compile(r"!\[([^\]]*)\]\(")
+_ALT_MD_RE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]*)")
 _IMG_TAG_RE = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _ALT_ATTR_RE = re.compile(r"\balt\s*=\s*(\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE)
+_SRC_ATTR_RE = re.compile(r"\bsrc\s*=\s*[\"']?([^\"'\s>]*)", re.IGNORECASE)
 
 
-def missing_alt(prose: str) -> Iterator[int]:
-    """Offsets of images in a field's prose (code blanked out) that have no alt text."""
+def missing_alt(prose: str) -> Iterator[tuple[int, str]]:
+    """(offset, src) of images in a field's prose (code blanked out) that have no alt text."""
     for m in _ALT_MD_RE.finditer(prose):
         if not m[1].strip():
-            yield m.start()
+            yield m.start(), m[2]
     for m in _IMG_TAG_RE.finditer(prose):
         alt = _ALT_ATTR_RE.search(m[0])
         if alt is None or not (alt[2] or alt[3] or alt[4] or "").strip():
-            yield m.start()
+            src = _SRC_ATTR_RE.search(m[0])
+            yield m.start(), src[1] if src else ""
 
 
 def _local_ref(value: str) -> bool:
@@ -133,7 +135,7 @@ def image_problems(path: Path) -> Iterator[tuple[int, str, str]]:
     if size > MAX_IMAGE_BYTES:
         yield (
             1,
-            f"image is {size / 1024:.0f} KiB, over the limit of {MAX_IMAGE_BYTES // 1024} KiB",
+            f"image is {size:,} bytes, over the limit of {MAX_IMAGE_BYTES:,} bytes ({MAX_IMAGE_BYTES // 1024} KiB)",
             "simplify the drawing, or compress the image (every learner downloads it)",
         )
         return  # not read: the limit also bounds what check parses
