@@ -50,9 +50,10 @@ KINDS = {
     "panel": (PANEL, EDGE),
 }
 TEXT_COLOURS = (INK, INK2)
-MIN_FONT = 13  # units; the browser test asserts the rendered size
+SMALL = 13.5  # the smallest text: notes, legends, dimensions
+MIN_FONT = SMALL  # units; the browser test asserts the rendered size
 MAX_WIDTH = 400
-PHONE_CARD_WIDTH = 320  # px a 360 px phone leaves for a card's content (conservative)
+PHONE_CARD_WIDTH = 300  # px a 360 px phone leaves for a card's content (the preview's phone view: 306)
 
 
 def fmt(v: float) -> str:
@@ -68,7 +69,7 @@ class Svg:
     height: int
     title: str
     parts: list[str] = field(default_factory=list)
-    font_sizes: list[int] = field(default_factory=list)
+    font_sizes: list[float] = field(default_factory=list)
     uses_arrow: bool = False
 
     # --- primitives -------------------------------------------------------------------------
@@ -80,12 +81,12 @@ class Svg:
             f'fill="{fill}" stroke="{stroke}" stroke-width="{stroke_width}"{extra}/>'
         )
 
-    def text(self, x, y, s, size=15, anchor="middle", color=INK, bold=False, italic=False) -> None:
+    def text(self, x, y, s, size: float = 15, anchor="middle", color=INK, bold=False, italic=False) -> None:
         """Text whose visual centre is at (x, y) (the baseline is derived, not left to the renderer)."""
         assert size >= MIN_FONT, (self.name, s, size)
         assert color in TEXT_COLOURS, (self.name, s, color)
         self.font_sizes.append(size)
-        attrs = f'x="{fmt(x)}" y="{fmt(y + size * 0.35)}" font-size="{size}"'
+        attrs = f'x="{fmt(x)}" y="{fmt(y + size * 0.35)}" font-size="{fmt(size)}"'
         if anchor != "start":  # SVG's default anchor is "start"
             attrs += f' text-anchor="{anchor}"'
         if color != INK:
@@ -133,7 +134,7 @@ class Svg:
         # The title is also the card's alt text, `![title](name.svg)`: brackets would end it early.
         assert not set("[]<`\\") & set(self.title), (self.name, "alt text must not contain [ ] < ` or a backslash")
         smallest = min(self.font_sizes)
-        assert smallest * PHONE_CARD_WIDTH / self.width >= 10, (self.name, smallest, self.width)
+        assert smallest * PHONE_CARD_WIDTH / self.width >= 10, (self.name, smallest, self.width)  # px on a phone
         w, h = self.width, self.height
         head = [
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
@@ -344,7 +345,7 @@ def pre_ln_vs_post_ln() -> Svg:
             ya = (ys[a] + ys[a + 1]) / 2 if a else ys[0] + 2
             yb = ys[b]
             g.line([(cx, ya), (cx + bw / 2 + 16, ya), (cx + bw / 2 + 16, yb), (cx + 13, yb)], color="#16a34a", width=2)
-        g.text(cx, 412, note, 13, color=INK2)
+        g.text(cx, 412, note, SMALL, color=INK2)
 
     column(
         100,
@@ -391,23 +392,23 @@ def encoder_decoder_attention() -> Svg:
     g.text(300, 22, "Decoder ×N", 16, bold=True)
     g.rect(20, 40, 160, 150, "white", dash=True)
     g.rect(220, 40, 160, 206, "white", dash=True)
-    g.box(35, 120, 130, 48, "① 自注意力\nQ,K,V ← 源序列", "blue", 13)
+    g.box(35, 120, 130, 48, "① 自注意力\nQ,K,V ← 源序列", "blue", SMALL)
     g.box(35, 60, 130, 40, "FFN", "blue", 14)
-    g.box(235, 178, 130, 48, "② 掩码自注意力\nQ,K,V ← 目标序列", "blue", 13)
-    g.box(235, 112, 130, 48, "③ 交叉注意力\nQ ← decoder", "purple", 13)
+    g.box(235, 178, 130, 48, "② 掩码自注意力\nQ,K,V ← 目标序列", "blue", SMALL)
+    g.box(235, 112, 130, 48, "③ 交叉注意力\nQ ← decoder", "purple", SMALL)
     g.box(235, 56, 130, 40, "FFN", "blue", 14)
-    g.text(100, 222, "源序列（带 padding mask）", 13, color=INK2)
-    g.text(300, 270, "目标序列（因果掩码）", 13, color=INK2)
+    g.text(100, 222, "源序列（带 padding mask）", SMALL, color=INK2)
+    g.text(300, 270, "目标序列（因果掩码）", SMALL, color=INK2)
     g.arrow(100, 210, 100, 170)
     g.arrow(100, 120, 100, 102)
     g.arrow(300, 258, 300, 228)
     g.arrow(300, 178, 300, 162, color=LINE)
-    g.text(316, 169, "Q", 13, color=INK2)
+    g.text(316, 169, "Q", SMALL, color=INK2)
     g.arrow(300, 112, 300, 98)
     # encoder output → cross attention as K, V
     g.line([(100, 60), (100, 32), (200, 32), (200, 136), (233, 136)], color="#7c3aed", width=2)
     g.text(200, 150, "K, V", 14, bold=True)
-    g.text(100, 258, "K、V 来自 encoder 最后一层输出", 13, color=INK2)
+    g.text(104, 258, "K、V ← encoder 最后一层", SMALL, color=INK2)
     return g
 
 
@@ -417,7 +418,7 @@ def _mask_grid(g: Svg, x0: float, y0: float, cell: float, keep: Callable[[int, i
             ok = keep(i, j)
             g.rect(x0 + j * cell, y0 + i * cell, cell, cell, "green" if ok else "red", rx=0, stroke_width=0.8)
             if not ok:
-                g.text(x0 + j * cell + cell / 2, y0 + i * cell + cell / 2, "×", 13, color=INK2)
+                g.text(x0 + j * cell + cell / 2, y0 + i * cell + cell / 2, "×", SMALL, color=INK2)
 
 
 @diagram
@@ -442,11 +443,11 @@ def attention_masks() -> Svg:
         _mask_grid(g, x0, 64, cell, keep, n)
         if k < 2:
             g.text(x0 + n * cell + 17, 64 + n * cell / 2, "∧" if k == 0 else "=", 16, bold=True)
-    g.text(34 + n * cell / 2, 50, "key j →", 13, color=INK2)
+    g.text(34 + n * cell / 2, 50, "key j →", SMALL, color=INK2)
     for i in range(len(tokens)):
-        g.text(17, 64 + i * cell + cell / 2, str(i + 1), 13, color=INK2)
-    g.text(200, 184, "query 1–5 的 key 1–5：1 我  2 爱  3 猫  4 pad  5 pad", 13, color=INK2)
-    g.text(200, 208, "打 × 的分数加 −∞ → softmax 后权重为 0", 13, color=INK2)
+        g.text(17, 64 + i * cell + cell / 2, str(i + 1), SMALL, color=INK2)
+    g.text(200, 184, "query 1–5 的 key 1–5：1 我  2 爱  3 猫  4 pad  5 pad", SMALL, color=INK2)
+    g.text(200, 208, "打 × 的分数加 −∞ → softmax 后权重为 0", SMALL, color=INK2)
     return g
 
 
@@ -465,7 +466,7 @@ def kv_head_sharing() -> Svg:
         ("MQA", 1, "2·d_h"),
         ("MLA", 0, "d_c + d_h^R = 4.5 d_h"),
     ]
-    g.text(246, 20, "每 token 每层缓存的元素", 13, color=INK2)
+    g.text(246, 20, "每 token 每层缓存的元素", SMALL, color=INK2)
     for r, (name, groups, cost) in enumerate(rows):
         y = 40 + r * 74
         g.text(8, y + 22, name, 14, anchor="start", bold=True)
@@ -480,11 +481,11 @@ def kv_head_sharing() -> Svg:
                 for h in range(k * per, (k + 1) * per):
                     g.arrow(78 + h * 20 + 8, y + 17, x_center, y + 39, arrow=False, width=1)
         else:
-            g.box(78, y + 40, 104, 20, "c^KV + k^R", "purple", 13)
+            g.box(78, y + 40, 104, 20, "c^KV + k^R", "purple", SMALL)
             for h in range(8):
                 g.arrow(78 + h * 20 + 8, y + 17, 130, y + 39, arrow=False, width=1, dash=True)
         g.text(246, y + 30, cost, 14, anchor="start")
-    g.text(8, 334, "蓝：query 头；橙：缓存的 K/V 头；紫：MLA 缓存的潜向量", 13, anchor="start", color=INK2)
+    g.text(8, 334, "蓝：query 头；橙：缓存的 K/V 头；紫：MLA 缓存的潜向量", SMALL, anchor="start", color=INK2)
     return g
 
 
@@ -499,21 +500,21 @@ def kv_cache_growth() -> Svg:
     )
     rows = [("prefill", 4, 0), ("decode 1", 5, 1), ("decode 2", 6, 1), ("decode 3", 7, 1)]
     cell = 30
-    g.text(120 + 3.5 * cell, 18, "缓存里的 K/V（每层、每个 token 一列）", 13, color=INK2)
+    g.text(120 + 3.5 * cell, 18, "缓存里的 K/V（每层、每个 token 一列）", SMALL, color=INK2)
     for r, (label, n, new) in enumerate(rows):
         y = 36 + r * 48
         g.text(12, y + 14, label, 14, anchor="start", bold=True)
         for t in range(n):
             fresh = new and t == n - 1
-            g.box(100 + t * cell, y, cell - 4, 28, f"{t + 1}", "green" if fresh else "orange", 13)
+            g.box(100 + t * cell, y, cell - 4, 28, f"{t + 1}", "green" if fresh else "orange", SMALL)
         if r:
-            g.text(100 + n * cell + 4, y + 14, f"← q{n} 看 1–{n}", 13, anchor="start", color=INK2)
+            g.text(100 + n * cell + 4, y + 14, f"← q{n} 看 1–{n}", SMALL, anchor="start", color=INK2)
         else:
-            g.text(100 + n * cell + 4, y + 14, "← 一次前向算出 1–4", 13, anchor="start", color=INK2)
+            g.text(100 + n * cell + 4, y + 14, "← 一次前向算出 1–4", SMALL, anchor="start", color=INK2)
     g.box(12, 226 - 14, 16, 16, "", "orange")
-    g.text(34, 220, "已缓存", 13, anchor="start", color=INK2)
+    g.text(34, 220, "已缓存", SMALL, anchor="start", color=INK2)
     g.box(100, 226 - 14, 16, 16, "", "green")
-    g.text(122, 220, "本步新算并追加的 k、v（每步 1 列）", 13, anchor="start", color=INK2)
+    g.text(122, 220, "本步新算并追加的 k、v（每步 1 列）", SMALL, anchor="start", color=INK2)
     return g
 
 
@@ -546,7 +547,7 @@ def paged_kv_blocks() -> Svg:
             len(blocks) * 30 - 6,
             "\n".join(f"{b} → #{p}" for (b, _f), p in zip(blocks, phys, strict=True)),
             "yellow",
-            13,
+            SMALL,
         )
         y += len(blocks) * 30 + 22
     for k in range(8):
@@ -554,12 +555,12 @@ def paged_kv_blocks() -> Svg:
         shared = k == 7
         kind = "purple" if shared else ("blue" if k in (1, 3, 5) else "white")
         label = {7: "#7 A、B 共享", 1: "#1 A", 3: "#3 A（未满）", 5: "#5 B（未满）"}.get(k, f"#{k} 空闲")
-        g.box(282, yy, 106, 24, label, kind, 13, dash=kind == "white")
+        g.box(282, yy, 106, 24, label, kind, SMALL, dash=kind == "white")
     for name, blocks, phys in seqs:
         for (b, _f), p in zip(blocks, phys, strict=True):
             ys = rows_y[(name, b)]
             g.arrow(252, ys, 280, 40 + p * 28 + 12, width=1.2)
-    g.text(200, 270, "块按需分配；共享块的引用计数为 2，谁要写就先复制", 13, color=INK2)
+    g.text(200, 270, "块按需分配；共享块的引用计数为 2，谁要写就先复制", SMALL, color=INK2)
     return g
 
 
@@ -580,34 +581,34 @@ def dp_tp_pp() -> Svg:
     for gpu in range(2):
         x = 6 + gpu * 62
         g.rect(x, 32, 58, 150, "white", dash=True)
-        g.text(x + 29, 46, f"GPU{gpu}", 13, color=INK2)
+        g.text(x + 29, 46, f"GPU{gpu}", SMALL, color=INK2)
         for layer in range(4):
-            g.box(x + 6, 150 - layer * 30, 46, 24, f"L{layer + 1}", "blue", 13)
-        g.text(x + 29, 196, f"数据 {gpu + 1}/2", 13, color=INK2)
-    g.text(65, 222, "AllReduce 梯度", 13)
-    g.text(65, 240, "每步一次", 13, color=INK2)
+            g.box(x + 6, 150 - layer * 30, 46, 24, f"L{layer + 1}", "blue", SMALL)
+        g.text(x + 29, 196, f"数据 {gpu + 1}/2", SMALL, color=INK2)
+    g.text(65, 222, "AllReduce 梯度", SMALL)
+    g.text(65, 240, "每步一次", SMALL, color=INK2)
     # TP: each layer split in halves
     for gpu in range(2):
         x = 141 + gpu * 62
         g.rect(x, 32, 58, 150, "white", dash=True)
-        g.text(x + 29, 46, f"GPU{gpu}", 13, color=INK2)
+        g.text(x + 29, 46, f"GPU{gpu}", SMALL, color=INK2)
         for layer in range(4):
-            g.box(x + 6, 150 - layer * 30, 46, 24, f"L{layer + 1}/{gpu + 1}", "purple", 13)
-    g.text(200, 196, "每层切一半", 13, color=INK2)
-    g.text(200, 222, "AllReduce 激活", 13)
-    g.text(200, 240, "每层前向、反向各 2 次", 13, color=INK2)
+            g.box(x + 6, 150 - layer * 30, 46, 24, f"L{layer + 1}/{gpu + 1}", "purple", SMALL)
+    g.text(200, 196, "每层切一半", SMALL, color=INK2)
+    g.text(200, 222, "AllReduce 激活", SMALL)
+    g.text(200, 240, "每层前向、反向各 2 次", SMALL, color=INK2)
     # PP: layers split by stage
     for gpu in range(2):
         x = 276 + gpu * 62
         g.rect(x, 32, 58, 150, "white", dash=True)
-        g.text(x + 29, 46, f"GPU{gpu}", 13, color=INK2)
+        g.text(x + 29, 46, f"GPU{gpu}", SMALL, color=INK2)
         for k in range(2):
             layer = gpu * 2 + k
-            g.box(x + 6, 150 - layer * 30, 46, 24, f"L{layer + 1}", "green", 13)
+            g.box(x + 6, 150 - layer * 30, 46, 24, f"L{layer + 1}", "green", SMALL)
     g.arrow(334, 136, 346, 110)
-    g.text(335, 196, "按层切 stage", 13, color=INK2)
-    g.text(335, 222, "P2P 传激活", 13)
-    g.text(335, 240, "只在 stage 边界", 13, color=INK2)
+    g.text(335, 196, "按层切 stage", SMALL, color=INK2)
+    g.text(335, 222, "P2P 传激活", SMALL)
+    g.text(335, 240, "只在 stage 边界", SMALL, color=INK2)
     return g
 
 
@@ -626,9 +627,9 @@ def zero_sharding() -> Svg:
     rows = [("DDP", ()), ("ZeRO-1", ("o",)), ("ZeRO-2", ("o", "g")), ("ZeRO-3", ("o", "g", "p"))]
     seg = [("p", 2, "blue"), ("g", 2, "green"), ("o", 12, "orange")]
     unit = 3.6  # units per byte-per-parameter: a full bar is 16 × 3.6 = 57.6
-    g.text(70 + 2 * 64, 22, "GPU0 … GPU3（N = 4）", 13, color=INK2)
-    g.text(356, 14, "每卡", 13, color=INK2)
-    g.text(356, 30, f"{fmt(phi)}B, N={n}", 13, color=INK2)
+    g.text(70 + 2 * 64, 22, "GPU0 … GPU3（N = 4）", SMALL, color=INK2)
+    g.text(356, 14, "每卡", SMALL, color=INK2)
+    g.text(356, 30, f"{fmt(phi)}B, N={n}", SMALL, color=INK2)
     for r, (name, sharded) in enumerate(rows):
         y = 42 + r * 44
         g.text(8, y + 12, name, 14, anchor="start", bold=True)
@@ -646,8 +647,8 @@ def zero_sharding() -> Svg:
     y = 222
     for k, (label, kind) in enumerate((("参数 2Φ", "blue"), ("梯度 2Φ", "green"), ("优化器 12Φ", "orange"))):
         g.box(8 + k * 110, y, 14, 14, "", kind)
-        g.text(28 + k * 110, y + 7, label, 13, anchor="start", color=INK2)
-    g.text(8, 250, "虚线框：该卡只存 1/N 的那一份", 13, anchor="start", color=INK2)
+        g.text(28 + k * 110, y + 7, label, SMALL, anchor="start", color=INK2)
+    g.text(8, 250, "虚线框：该卡只存 1/N 的那一份", SMALL, anchor="start", color=INK2)
     return g
 
 
@@ -657,12 +658,12 @@ def _schedule(g: Svg, y0: float, p: int, m: int, kind: str, cell: float, x0: flo
     busy = {(s, t): (op, i) for (s, op, i), t in start.items()}
     for s in range(p):
         y = y0 + s * 22
-        g.text(x0 - 6, y + 10, f"GPU{s}", 13, anchor="end", color=INK2)
+        g.text(x0 - 6, y + 10, f"GPU{s}", SMALL, anchor="end", color=INK2)
         for t in range(total):
             x = x0 + t * cell
             if (s, t) in busy:
                 op, i = busy[(s, t)]
-                g.box(x, y, cell, 20, str(i + 1), "blue" if op == "F" else "green", 13)
+                g.box(x, y, cell, 20, str(i + 1), "blue" if op == "F" else "green", SMALL)
             else:
                 g.rect(x, y, cell, 20, "red" if bubble_label else "grey", rx=0, stroke_width=0.6)
 
@@ -681,11 +682,11 @@ def pipeline_bubble() -> Svg:
     cell = 22
     g.text(200, 18, f"GPipe：p = {p} 个 stage，m = {m} 个 micro-batch", 14, bold=True)
     _schedule(g, 34, p, m, "gpipe", cell, 60, True)
-    g.text(60 + total * cell / 2, 134, f"时间 → 共 2(m+p−1) = {total} 格", 13, color=INK2)
+    g.text(60 + total * cell / 2, 134, f"时间 → 共 2(m+p−1) = {total} 格", SMALL, color=INK2)
     legend = (("前向", "blue"), ("反向", "green"), ("bubble（空闲）", "red"))
     for k, (label, kind) in enumerate(legend):
         g.box(20 + k * 100, 150, 14, 14, "", kind)
-        g.text(40 + k * 100, 157, label, 13, anchor="start", color=INK2)
+        g.text(40 + k * 100, 157, label, SMALL, anchor="start", color=INK2)
     g.text(200, 178, f"bubble = (p−1)/(m+p−1) = 3/7 ≈ {idle:.0%}", 14, bold=True)
     return g
 
@@ -709,15 +710,15 @@ def pipeline_1f1b() -> Svg:
         title = "GPipe" if kind == "gpipe" else "1F1B（PipeDream-Flush）"
         g.text(200, y0 - 14, title, 14, bold=True)
         _schedule(g, y0, p, m, kind, cell, 54, False)
-        g.text(200, y0 + 100, f"GPU0 最多同时缓存 {peaks[0]} 份激活", 13, color=INK2)
-    g.text(200, 284, f"两者都是 {total} 格，bubble = (p−1)/(m+p−1) = 3/11", 13)
+        g.text(200, y0 + 100, f"GPU0 最多同时缓存 {peaks[0]} 份激活", SMALL, color=INK2)
+    g.text(200, 284, f"两者都是 {total} 格，bubble = (p−1)/(m+p−1) = 3/11", SMALL)
     g.box(20, 306 - 7, 12, 12, "", "blue")
-    g.text(36, 306, "前向", 13, anchor="start", color=INK2)
+    g.text(36, 306, "前向", SMALL, anchor="start", color=INK2)
     g.box(80, 306 - 7, 12, 12, "", "green")
-    g.text(96, 306, "反向", 13, anchor="start", color=INK2)
+    g.text(96, 306, "反向", SMALL, anchor="start", color=INK2)
     g.box(140, 306 - 7, 12, 12, "", "grey")
-    g.text(156, 306, "空闲", 13, anchor="start", color=INK2)
-    g.text(390, 306, "格中数字 = micro-batch", 13, anchor="end", color=INK2)
+    g.text(156, 306, "空闲", SMALL, anchor="start", color=INK2)
+    g.text(390, 306, "格中数字 = micro-batch", SMALL, anchor="end", color=INK2)
     return g
 
 
@@ -732,23 +733,23 @@ def ring_allreduce_steps() -> Svg:
         "4 张卡的 Ring AllReduce：数据切成 4 块，格中数字是这块已经累加了几张卡的数据。Reduce-Scatter 3 步后"
         "每卡各有一块完整的和（4）；All-Gather 再 3 步把它传遍全环，共 2(N−1) = 6 步，每步每卡只发 1/N 的数据。",
     )
-    g.text(200, 16, "格中数字 = 这一块已累加了几张卡（4 = 全局和）", 13, color=INK2)
+    g.text(200, 16, "格中数字 = 这一块已累加了几张卡（4 = 全局和）", SMALL, color=INK2)
     labels = ["初始", "RS 1", "RS 2", "RS 3", "AG 1", "AG 2", "AG 3"]
     sq = 14
     for gpu in range(n):
-        g.text(90 + gpu * 76 + 2 * sq, 36, f"GPU{gpu}", 13, bold=True)
+        g.text(90 + gpu * 76 + 2 * sq, 36, f"GPU{gpu}", SMALL, bold=True)
     for step, row in enumerate(states):
         y = 48 + step * 30
-        g.text(10, y + sq / 2 + 2, labels[step], 13, anchor="start", bold=step in (0,))
+        g.text(10, y + sq / 2 + 2, labels[step], SMALL, anchor="start", bold=step in (0,))
         for gpu in range(n):
             for c in range(n):
                 count = len(row[gpu][c])
                 x = 90 + gpu * 76 + c * (sq + 1)
                 kind = "green" if count == n else ("blue" if count > 1 else "white")
-                g.box(x - 1, y, sq + 1, sq + 4, str(count), kind, 13)
+                g.box(x - 1, y, sq + 1, sq + 4, str(count), kind, SMALL)
     g.arrow(58, 64, 58, 132, arrow=True)
-    g.text(200, 270, "Reduce-Scatter N−1 步 + All-Gather N−1 步 = 6 步", 13)
-    g.text(200, 290, "每卡共发送 2(N−1)/N · K ≈ 2K", 13, color=INK2)
+    g.text(200, 270, "Reduce-Scatter N−1 步 + All-Gather N−1 步 = 6 步", SMALL)
+    g.text(200, 290, "每卡共发送 2(N−1)/N · K ≈ 2K", SMALL, color=INK2)
     return g
 
 
@@ -764,17 +765,17 @@ def tensor_parallel_mlp() -> Svg:
     g.box(8, 88, 44, 40, "X", "yellow", 15)
     for gpu in range(2):
         y = 34 + gpu * 100
-        g.text(100, y - 14, f"GPU{gpu}", 13, color=INK2)
-        g.box(68, y, 64, 44, f"X·A{gpu + 1}\n(列切)", "blue", 13)
-        g.box(148, y, 58, 44, "GeLU", "blue", 13)
-        g.box(222, y, 64, 44, f"·B{gpu + 1}\n(行切)", "purple", 13)
+        g.text(100, y - 14, f"GPU{gpu}", SMALL, color=INK2)
+        g.box(68, y, 64, 44, f"X·A{gpu + 1}\n(列切)", "blue", SMALL)
+        g.box(148, y, 58, 44, "GeLU", "blue", SMALL)
+        g.box(222, y, 64, 44, f"·B{gpu + 1}\n(行切)", "purple", SMALL)
         g.arrow(52, 108, 66, y + 22)
         g.arrow(132, y + 22, 146, y + 22)
         g.arrow(206, y + 22, 220, y + 22)
-        g.text(254, y + 58, f"Y{gpu + 1}（部分和）", 13, color=INK2)
+        g.text(254, y + 58, f"Y{gpu + 1}（部分和）", SMALL, color=INK2)
         g.arrow(286, y + 22, 304, 108)
-    g.box(306, 84, 86, 48, "AllReduce\nY = Y1 + Y2", "green", 13)
-    g.text(200, 214, "A 列切：GeLU 前不用通信；B 行切：末尾一次 AllReduce", 13, color=INK2)
+    g.box(306, 84, 86, 48, "AllReduce\nY = Y1 + Y2", "green", SMALL)
+    g.text(200, 214, "A 列切：GeLU 前不用通信；B 行切：末尾一次 AllReduce", SMALL, color=INK2)
     return g
 
 
@@ -797,16 +798,16 @@ def lora_path() -> Svg:
         f'<polygon points="236,212 344,212 310,168 270,168" fill="{KINDS["purple"][0]}" '
         f'stroke="{KINDS["purple"][1]}" stroke-width="1.2"/>'
     )
-    g.text(290, 194, "A：r × k", 13)
-    g.text(372, 192, "随机", 13, color=INK2)
+    g.text(290, 194, "A：r × k", SMALL)
+    g.text(372, 192, "随机", SMALL, color=INK2)
     g.parts.append(
         f'<polygon points="270,150 310,150 344,106 236,106" fill="{KINDS["purple"][0]}" '
         f'stroke="{KINDS["purple"][1]}" stroke-width="1.2"/>'
     )
-    g.text(290, 126, "B：d × r", 13)
-    g.text(372, 128, "初始 0", 13, color=INK2)
+    g.text(290, 126, "B：d × r", SMALL)
+    g.text(372, 128, "初始 0", SMALL, color=INK2)
     g.arrow(290, 168, 290, 152)
-    g.text(232, 159, "r 维", 13, color=INK2)
+    g.text(232, 159, "r 维", SMALL, color=INK2)
     g.line([(110, 90), (110, 62), (188, 62)])
     g.line([(290, 106), (290, 62), (212, 62)])
     g.text(318, 84, "× α/r", 14, bold=True)
@@ -829,20 +830,20 @@ def moe_top2_routing() -> Svg:
     )
     g.box(160, 248, 80, 30, "token x", "yellow", 14)
     g.arrow(200, 248, 200, 232)
-    g.box(130, 200, 140, 30, "router  s = x·W_r", "blue", 13)
+    g.box(130, 200, 140, 30, "router  s = x·W_r", "blue", SMALL)
     for e, s in enumerate(MOE_LOGITS):
         x = 24 + e * 46
         chosen = e in gates
-        g.box(x, 118, 38, 44, f"E{e + 1}", "purple" if chosen else "grey", 13, dash=not chosen)
-        g.text(x + 19, 178, fmt(s), 13, color=INK if chosen else INK2, bold=chosen)
+        g.box(x, 118, 38, 44, f"E{e + 1}", "purple" if chosen else "grey", SMALL, dash=not chosen)
+        g.text(x + 19, 178, fmt(s), SMALL, color=INK if chosen else INK2, bold=chosen)
         g.line([(200, 200), (x + 19, 188)], arrow=False, width=0.8, color=EDGE)
-    g.text(8, 190, "s:", 13, anchor="start", color=INK2)
+    g.text(8, 190, "s:", SMALL, anchor="start", color=INK2)
     for e in (a, b):
         x = 24 + e * 46
         g.arrow(x + 19, 118, 200, 74)
-        g.text(x + 19 + (-24 if e == a else 24), 98, f"g = {gates[e]:.2f}", 13, bold=True)
-    g.box(110, 44, 180, 30, f"y = {gates[a]:.2f}·E{a + 1}(x) + {gates[b]:.2f}·E{b + 1}(x)", "green", 13)
-    g.text(200, 20, "top-2：只在选中的 2 个专家上做 softmax", 13, color=INK2)
+        g.text(x + 19 + (-24 if e == a else 24), 98, f"g = {gates[e]:.2f}", SMALL, bold=True)
+    g.box(110, 44, 180, 30, f"y = {gates[a]:.2f}·E{a + 1}(x) + {gates[b]:.2f}·E{b + 1}(x)", "green", SMALL)
+    g.text(200, 20, "top-2：只在选中的 2 个专家上做 softmax", SMALL, color=INK2)
     return g
 
 
@@ -872,16 +873,16 @@ def quantization_affine_mapping() -> Svg:
     g.arrow(left - 10, 56, right + 14, 56)
     for v, label in ((x_min, f"x_min = {x_min}"), (0.0, "0"), (x, f"x = {x}"), (x_max, f"x_max = {x_max}")):
         g.arrow(fx(v), 50, fx(v), 62, arrow=False, width=1.5)
-        g.text(fx(v), 40, label, 13)
+        g.text(fx(v), 40, label, SMALL)
     g.text(200, 214, "整数 q（UINT8）", 14, bold=True)
     g.arrow(left - 10, 176, right + 14, 176)
     for v, label in ((0, "0"), (z, f"z = {z}"), (q, f"q = {q}"), (255, "255")):
         g.arrow(qx(v), 170, qx(v), 182, arrow=False, width=1.5)
-        g.text(qx(v), 194, label, 13)
+        g.text(qx(v), 194, label, SMALL)
     for fv, qv, strong in ((x_min, 0, False), (0.0, z, True), (x, q, True), (x_max, 255, False)):
         g.arrow(fx(fv), 64, qx(qv), 168, dash=not strong, color="#2563eb" if strong else LINE)
-    g.box(80, 96, 240, 46, f"s = (x_max − x_min)/255 ≈ {s:.5f}\nq = round(x/s) + z", "white", 13)
-    g.text(200, 240, f"反量化 x̂ = s·(q − z) ≈ {x_hat:.4f}，误差 ≤ s/2", 13, color=INK2)
+    g.box(80, 96, 240, 46, f"s = (x_max − x_min)/255 ≈ {s:.5f}\nq = round(x/s) + z", "white", SMALL)
+    g.text(200, 240, f"反量化 x̂ = s·(q − z) ≈ {x_hat:.4f}，误差 ≤ s/2", SMALL, color=INK2)
     return g
 
 
@@ -907,10 +908,10 @@ def quantization_granularity() -> Svg:
         for r in range(4):
             for c in range(8):
                 g.rect(x0 + c * cell, 40 + r * cell, cell, cell, palettes[group(r, c)], rx=0, stroke_width=0.8)
-        g.text(x0 + 4 * cell, 116, note, 13, color=INK2)
-    g.text(10, 146, "行 = 输出通道；同色 = 共用一组 scale / zero-point", 13, anchor="start", color=INK2)
-    g.text(10, 170, "粒度越细误差越小，但要多存 scale（INT4、g=128：", 13, anchor="start", color=INK2)
-    g.text(10, 188, "每组一个 FP16 scale，约多 0.125 bit/权重）", 13, anchor="start", color=INK2)
+        g.text(x0 + 4 * cell, 116, note, SMALL, color=INK2)
+    g.text(10, 146, "行 = 输出通道；同色 = 共用一组 scale / zero-point", SMALL, anchor="start", color=INK2)
+    g.text(10, 170, "粒度越细误差越小，但要多存 scale（INT4、g=128：", SMALL, anchor="start", color=INK2)
+    g.text(10, 188, "每组一个 FP16 scale，约多 0.125 bit/权重）", SMALL, anchor="start", color=INK2)
     return g
 
 
@@ -924,27 +925,27 @@ def speculative_decoding_verify() -> Svg:
         "d1、d2 被接受，d3 被拒绝，在该位置从修正分布 norm(max(0, p − q)) 重新采样一个 token，d4 丢弃。"
         "这一轮目标模型前向 1 次，产出 3 个 token；若 4 个全被接受，还能多得第 5 个。",
     )
-    g.text(200, 18, "① 草稿模型自回归猜 k = 4 个（便宜）", 13, bold=True)
-    g.box(10, 34, 76, 30, "前缀", "yellow", 13)
+    g.text(200, 18, "① 草稿模型自回归猜 k = 4 个（便宜）", SMALL, bold=True)
+    g.box(10, 34, 76, 30, "前缀", "yellow", SMALL)
     for i in range(4):
         g.box(100 + i * 72, 34, 60, 30, f"d{i + 1}", "blue", 14)
         if i:
             g.arrow(100 + i * 72 - 12, 49, 100 + i * 72 - 2, 49)
-    g.box(10, 90, 380, 46, "② 目标模型（大）一次前向\n并行算出这 4 个位置（及下一位）的 p", "purple", 13)
+    g.box(10, 90, 380, 46, "② 目标模型（大）一次前向\n并行算出这 4 个位置（及下一位）的 p", "purple", SMALL)
     for i in range(4):
         g.arrow(130 + i * 72, 66, 130 + i * 72, 88)
-    g.text(10, 182, "③ 按", 13, anchor="start", bold=True)
-    g.text(10, 200, "min(1, p/q)", 13, anchor="start", bold=True)
+    g.text(10, 182, "③ 按", SMALL, anchor="start", bold=True)
+    g.text(10, 200, "min(1, p/q)", SMALL, anchor="start", bold=True)
     verdicts = [("d1 ✓", "green"), ("d2 ✓", "green"), ("d3 ✗", "red"), ("d4 丢弃", "grey")]
     for i, (label, kind) in enumerate(verdicts):
-        g.box(100 + i * 72, 174, 60, 30, label, kind, 13, dash=kind == "grey")
+        g.box(100 + i * 72, 174, 60, 30, label, kind, SMALL, dash=kind == "grey")
         g.arrow(130 + i * 72, 138, 130 + i * 72, 172)
     g.box(244, 216, 60, 30, "t3", "orange", 14)
     g.arrow(274, 206, 274, 214)
-    g.text(10, 222, "d3 处改从", 13, anchor="start", color=INK2)
-    g.text(10, 240, "norm(max(0, p−q)) 采样 →", 13, anchor="start", color=INK2)
-    g.text(316, 224, "本轮 3 个", 13, anchor="start")
-    g.text(316, 242, "token", 13, anchor="start")
+    g.text(10, 222, "d3 处改从", SMALL, anchor="start", color=INK2)
+    g.text(10, 240, "norm(max(0, p−q)) 采样 →", SMALL, anchor="start", color=INK2)
+    g.text(316, 224, "本轮 3 个", SMALL, anchor="start")
+    g.text(316, 242, "token", SMALL, anchor="start")
     return g
 
 
@@ -959,9 +960,9 @@ def ppo_rlhf_loop() -> Svg:
         "用 GAE 算优势和回报；④ 切 minibatch 跑几个 PPO epoch，更新 actor 和 critic；⑤ 把新权重同步给推理引擎。",
     )
     g.box(10, 20, 110, 34, "一批 prompt", "yellow", 14)
-    g.box(150, 14, 160, 46, "① Actor 采样回复\n（推理引擎，可训练）", "blue", 13)
+    g.box(150, 14, 160, 46, "① Actor 采样回复\n（推理引擎，可训练）", "blue", SMALL)
     g.arrow(120, 37, 148, 37)
-    g.text(200, 78, "② 打分 / 前向（同一批回复）", 13, bold=True)
+    g.text(200, 78, "② 打分 / 前向（同一批回复）", SMALL, bold=True)
     models = [
         ("奖励模型\n整条分数", "grey"),
         ("Reference\nlog-prob", "grey"),
@@ -969,16 +970,16 @@ def ppo_rlhf_loop() -> Svg:
         ("Critic\n价值 V(s_t)", "green"),
     ]
     for k, (label, kind) in enumerate(models):
-        g.box(10 + k * 96, 92, 88, 44, label, kind, 13)
+        g.box(10 + k * 96, 92, 88, 44, label, kind, SMALL)
         g.arrow(230, 60, 54 + k * 96, 90, width=1)
-    g.text(390, 150, "灰 = 冻结", 13, anchor="end", color=INK2)
-    g.box(40, 166, 320, 46, "③ r_t = −β·KL_t（末 token 再加 RM 分数）\nGAE → 优势 A_t、回报 R_t", "orange", 13)
+    g.text(390, 150, "灰 = 冻结", SMALL, anchor="end", color=INK2)
+    g.box(40, 166, 320, 46, "③ r_t = −β·KL_t（末 token 再加 RM 分数）\nGAE → 优势 A_t、回报 R_t", "orange", SMALL)
     for x_from, x_to in ((54, 54), (150, 200), (246, 200), (342, 342)):
         g.arrow(x_from, 136, x_to, 164, width=1)
-    g.box(40, 232, 320, 46, "④ 几个 PPO epoch（minibatch）\nactor：clip 损失   critic：价值损失", "blue", 13)
+    g.box(40, 232, 320, 46, "④ 几个 PPO epoch（minibatch）\nactor：clip 损失   critic：价值损失", "blue", SMALL)
     g.arrow(200, 212, 200, 230)
     g.line([(360, 255), (388, 255), (388, 37), (312, 37)])
-    g.text(200, 302, "⑤ 新权重同步给推理引擎，回到 ①", 13, color=INK2)
+    g.text(200, 302, "⑤ 新权重同步给推理引擎，回到 ①", SMALL, color=INK2)
     return g
 
 
@@ -993,7 +994,7 @@ def grpo_group_advantage() -> Svg:
     )
     g.box(150, 12, 100, 30, "问题 q", "yellow", 14)
     g.arrow(200, 42, 200, 56)
-    g.box(120, 58, 160, 30, "策略 π_θ 采样 G 个", "blue", 13)
+    g.box(120, 58, 160, 30, "策略 π_θ 采样 G 个", "blue", SMALL)
     for i in range(4):
         x = 20 + i * 94
         label = f"o{i + 1}" if i < 3 else "o_G"
@@ -1005,8 +1006,8 @@ def grpo_group_advantage() -> Svg:
     g.box(30, 198, 340, 34, "A_i = (r_i − mean(r)) / std(r)", "orange", 14)
     for i in range(4):
         g.arrow(60 + i * 94, 180, 60 + i * 94, 196, width=1)
-    g.text(200, 250, "o_i 的每个 token 都用同一个 A_i → clip 目标 + KL(π_θ‖π_ref)", 13, color=INK2)
-    g.text(200, 270, "没有 critic：组内平均奖励就是基线；全对或全错 → A = 0", 13, color=INK2)
+    g.text(200, 250, "o_i 的每个 token 都用同一个 A_i → clip 目标 + KL(π_θ‖π_ref)", SMALL, color=INK2)
+    g.text(200, 270, "没有 critic：组内平均奖励就是基线；全对或全错 → A = 0", SMALL, color=INK2)
     return g
 
 
@@ -1028,14 +1029,14 @@ def rlhf_three_stages() -> Svg:
     for k, (title, data, model) in enumerate(stages):
         y = 14 + k * 80
         g.text(8, y + 23, title, 14, anchor="start", bold=True)
-        g.box(98, y, 134, 46, data, "yellow", 13)
+        g.box(98, y, 134, 46, data, "yellow", SMALL)
         g.arrow(232, y + 23, 246, y + 23)
-        g.box(248, y, 144, 46, model, "blue", 13)
+        g.box(248, y, 144, 46, model, "blue", SMALL)
     g.arrow(320, 60, 320, 92)
-    g.text(330, 76, "π_SFT 采样", 13, anchor="start", color=INK2)
+    g.text(312, 76, "π_SFT 采样", SMALL, anchor="end", color=INK2)
     g.arrow(360, 140, 360, 172)
-    g.text(350, 156, "r_φ 给奖励", 13, anchor="end", color=INK2)
-    g.text(200, 246, "π_θ 从 π_SFT 初始化；π_ref = π_SFT 冻结，只用来算 KL", 13, color=INK2)
+    g.text(350, 156, "r_φ 给奖励", SMALL, anchor="end", color=INK2)
+    g.text(200, 246, "π_θ 从 π_SFT 初始化；π_ref = π_SFT 冻结，只用来算 KL", SMALL, color=INK2)
     return g
 
 
@@ -1059,7 +1060,7 @@ def rag_pipeline() -> Svg:
     ]
     for k, (label, kind) in enumerate(off):
         x = 10 + k * 98
-        g.box(x, 32, 84, 46, label, kind, 13)
+        g.box(x, 32, 84, 46, label, kind, SMALL)
         if k:
             g.arrow(x - 14, 55, x - 2, 55)
     g.text(10, 112, "在线：每次查询", 14, anchor="start", bold=True)
@@ -1071,14 +1072,14 @@ def rag_pipeline() -> Svg:
     ]
     for k, (label, kind) in enumerate(on):
         x = 10 + k * 98
-        g.box(x, 124, 84, 46, label, kind, 13)
+        g.box(x, 124, 84, 46, label, kind, SMALL)
         if k:
             g.arrow(x - 14, 147, x - 2, 147)
     g.line([(346, 78), (346, 98), (150, 98), (150, 122)], dash=True)
-    g.text(250, 92, "索引供召回", 13, color=INK2)
-    g.text(200, 196, "召回求 recall（便宜、量大），重排求 precision（贵、量小）", 13, color=INK2)
-    g.text(200, 218, "每一步都可能丢信息：先查召回率，再查生成忠实度", 13, color=INK2)
-    g.text(200, 244, "稀疏 + 稠密召回用 RRF 等方法融合，并按权限过滤", 13, color=INK2)
+    g.text(250, 92, "索引供召回", SMALL, color=INK2)
+    g.text(200, 196, "召回求 recall（便宜、量大），重排求 precision（贵、量小）", SMALL, color=INK2)
+    g.text(200, 218, "每一步都可能丢信息：先查召回率，再查生成忠实度", SMALL, color=INK2)
+    g.text(200, 244, "稀疏 + 稠密召回用 RRF 等方法融合，并按权限过滤", SMALL, color=INK2)
     return g
 
 
@@ -1093,10 +1094,10 @@ def react_loop() -> Svg:
     )
     g.box(130, 12, 140, 30, "问题", "yellow", 14)
     g.arrow(200, 42, 200, 58)
-    g.box(40, 60, 150, 46, "Thought\n推理、决定下一步", "blue", 13)
-    g.box(210, 60, 150, 46, "Action\n调用工具", "blue", 13)
-    g.box(210, 150, 150, 46, "工具 / 环境\n搜索、查库、执行代码", "white", 13)
-    g.box(40, 150, 150, 46, "Observation\n运行时填回结果", "green", 13)
+    g.box(40, 60, 150, 46, "Thought\n推理、决定下一步", "blue", SMALL)
+    g.box(210, 60, 150, 46, "Action\n调用工具", "blue", SMALL)
+    g.box(210, 150, 150, 46, "工具 / 环境\n搜索、查库、执行代码", "white", SMALL)
+    g.box(40, 150, 150, 46, "Observation\n运行时填回结果", "green", SMALL)
     g.arrow(190, 83, 208, 83)
     g.arrow(285, 106, 285, 148)
     g.arrow(210, 173, 192, 173)
@@ -1104,9 +1105,9 @@ def react_loop() -> Svg:
     g.box(40, 222, 150, 34, "最终答案", "green", 14)
     g.arrow(40, 83, 20, 83, arrow=False)
     g.line([(20, 83), (20, 239), (38, 239)])
-    g.text(24, 214, "够了", 13, anchor="start", color=INK2)
-    g.text(290, 222, "蓝 = 模型生成", 13, color=INK2)
-    g.text(290, 242, "绿 = 运行时填入", 13, color=INK2)
+    g.text(24, 214, "够了", SMALL, anchor="start", color=INK2)
+    g.text(290, 222, "蓝 = 模型生成", SMALL, color=INK2)
+    g.text(290, 242, "绿 = 运行时填入", SMALL, color=INK2)
     return g
 
 
@@ -1124,22 +1125,21 @@ def clip_contrastive_matrix() -> Svg:
     x0, y0 = 96, 50
     g.text(x0 + n * cell / 2, 18, "文本 v_1 … v_4", 14, bold=True)
     g.text(40, y0 + n * cell / 2, "图像", 14, bold=True)
-    g.text(40, y0 + n * cell / 2 + 20, "u_1 … u_4", 13, color=INK2)
+    g.text(40, y0 + n * cell / 2 + 20, "u_1 … u_4", SMALL, color=INK2)
     for j in range(n):
-        g.text(x0 + j * cell + cell / 2, 38, f"v{j + 1}", 13, color=INK2)
+        g.text(x0 + j * cell + cell / 2, 38, f"v{j + 1}", SMALL, color=INK2)
     for i in range(n):
-        g.text(x0 - 12, y0 + i * cell + cell / 2, f"u{i + 1}", 13, color=INK2)
+        g.text(x0 - 12, y0 + i * cell + cell / 2, f"u{i + 1}", SMALL, color=INK2)
         for j in range(n):
             pos = i == j
-            g.box(
-                x0 + j * cell, y0 + i * cell, cell, cell, f"s{i + 1}{j + 1}", "green" if pos else "white", 13, bold=pos
-            )
+            kind = "green" if pos else "white"
+            g.box(x0 + j * cell, y0 + i * cell, cell, cell, f"s{i + 1}{j + 1}", kind, SMALL, bold=pos)
     g.arrow(x0 + n * cell + 8, y0 + cell / 2, x0 + n * cell + 8 + 30, y0 + cell / 2)
-    g.text(x0 + n * cell + 44, y0 + cell / 2, "每行", 13, anchor="start")
-    g.text(x0 + n * cell + 44, y0 + cell / 2 + 18, "CE → L_i→t", 13, anchor="start")
+    g.text(x0 + n * cell + 44, y0 + cell / 2, "每行", SMALL, anchor="start")
+    g.text(x0 + n * cell + 44, y0 + cell / 2 + 18, "CE → L_i→t", SMALL, anchor="start")
     g.arrow(x0 + cell / 2, y0 + n * cell + 6, x0 + cell / 2, y0 + n * cell + 30)
-    g.text(x0 + cell + 8, y0 + n * cell + 20, "每列 CE → L_t→i", 13, anchor="start")
-    g.text(200, 262, "L = (L_i→t + L_t→i)/2；对角线 = 正例，其余都是负例", 13, color=INK2)
+    g.text(x0 + cell + 8, y0 + n * cell + 20, "每列 CE → L_t→i", SMALL, anchor="start")
+    g.text(200, 262, "L = (L_i→t + L_t→i)/2；对角线 = 正例，其余都是负例", SMALL, color=INK2)
     return g
 
 
@@ -1154,27 +1154,27 @@ def attention_shapes() -> Svg:
     )
     u = 14  # units per dimension step: n = 4, m = 6, d_k = d_v = 3
     g.box(10, 40, 3 * u, 4 * u, "Q", "blue", 14)
-    g.text(10 + 1.5 * u, 40 + 4 * u + 14, "n×d_k", 13, color=INK2)
+    g.text(10 + 1.5 * u, 40 + 4 * u + 14, "n×d_k", SMALL, color=INK2)
     g.text(64, 68, "×", 16)
     g.box(76, 47, 6 * u, 3 * u, "Kᵀ", "orange", 14)
-    g.text(76 + 3 * u, 47 + 3 * u + 14, "d_k×m", 13, color=INK2)
+    g.text(76 + 3 * u, 47 + 3 * u + 14, "d_k×m", SMALL, color=INK2)
     g.text(172, 68, "=", 16)
     g.box(184, 40, 6 * u, 4 * u, "S", "purple", 14)
-    g.text(184 + 3 * u, 40 + 4 * u + 14, "n×m", 13, color=INK2)
+    g.text(184 + 3 * u, 40 + 4 * u + 14, "n×m", SMALL, color=INK2)
     g.text(200, 20, "S = Q·Kᵀ / √d_k", 14, bold=True)
     g.arrow(184 + 6 * u + 6, 68, 184 + 6 * u + 40, 68)
-    g.text(320, 52, "softmax", 13)
-    g.text(320, 86, "按行", 13, color=INK2)
+    g.text(320, 52, "softmax", SMALL)
+    g.text(320, 86, "按行", SMALL, color=INK2)
     g.box(30, 140, 6 * u, 4 * u, "P", "purple", 14)
-    g.text(30 + 3 * u, 140 + 4 * u + 14, "n×m，每行和为 1", 13, color=INK2)
+    g.text(30 + 3 * u, 140 + 4 * u + 14, "n×m，每行和为 1", SMALL, color=INK2)
     g.text(130, 168, "×", 16)
     g.box(144, 126, 3 * u, 6 * u, "V", "green", 14)
-    g.text(144 + 1.5 * u, 126 + 6 * u + 14, "m×d_v", 13, color=INK2)
+    g.text(144 + 1.5 * u, 126 + 6 * u + 14, "m×d_v", SMALL, color=INK2)
     g.text(204, 168, "=", 16)
     g.box(218, 140, 3 * u, 4 * u, "O", "blue", 14)
-    g.text(218 + 1.5 * u, 140 + 4 * u + 14, "n×d_v", 13, color=INK2)
-    g.text(330, 168, "每行 = V 的", 13, color=INK2)
-    g.text(330, 186, "加权平均", 13, color=INK2)
+    g.text(218 + 1.5 * u, 140 + 4 * u + 14, "n×d_v", SMALL, color=INK2)
+    g.text(330, 168, "每行 = V 的", SMALL, color=INK2)
+    g.text(330, 186, "加权平均", SMALL, color=INK2)
     return g
 
 
@@ -1198,15 +1198,15 @@ def flashattention_tiling() -> Svg:
     g.box(182, 44, 60, 30, "Qi", "blue", 14)
     g.box(254, 44, 56, 30, "Kj", "orange", 14)
     g.box(322, 44, 56, 30, "Vj", "green", 14)
-    g.box(182, 92, 196, 30, "Sij = Qi·Kjᵀ（一个块）", "purple", 13)
-    g.box(182, 136, 196, 46, "online softmax：更新 m、l\n缩放后累加 Oi", "orange", 13)
-    g.box(182, 190, 196, 28, "j 走完 → 写回 Oi", "green", 13)
+    g.box(182, 92, 196, 30, "Sij = Qi·Kjᵀ（一个块）", "purple", SMALL)
+    g.box(182, 136, 196, 46, "online softmax：更新 m、l\n缩放后累加 Oi", "orange", SMALL)
+    g.box(182, 190, 196, 28, "j 走完 → 写回 Oi", "green", SMALL)
     g.arrow(116, 61, 180, 59)
     g.arrow(116, 105, 252, 66, width=1)
     g.arrow(116, 149, 320, 70, width=1)
     g.arrow(182, 204, 118, 193)
-    g.text(200, 244, "外层：Q 块 i；内层：K/V 块 j = 1, 2, …", 13, color=INK2)
-    g.text(200, 262, "n×n 的分数矩阵从不写回 HBM，反向时重算", 13, color=INK2)
+    g.text(200, 244, "外层：Q 块 i；内层：K/V 块 j = 1, 2, …", SMALL, color=INK2)
+    g.text(200, 262, "n×n 的分数矩阵从不写回 HBM，反向时重算", SMALL, color=INK2)
     return g
 
 
@@ -1223,16 +1223,16 @@ def mla_latent_kv() -> Svg:
     g.box(150, 214, 100, 30, "h_t", "yellow", 14)
     g.arrow(180, 214, 110, 184)
     g.arrow(220, 214, 300, 184)
-    g.box(30, 142, 160, 40, "c^KV = W^DKV·h_t\nd_c = 512", "orange", 13)
-    g.box(230, 142, 150, 40, "k^R = RoPE(W^KR·h_t)\nd_h^R = 64，各头共享", "orange", 13)
+    g.box(30, 142, 160, 40, "c^KV = W^DKV·h_t\nd_c = 512", "orange", SMALL)
+    g.box(230, 142, 150, 40, "k^R = RoPE(W^KR·h_t)\nd_h^R = 64，各头共享", "orange", SMALL)
     g.arrow(70, 142, 70, 112)
     g.arrow(150, 142, 150, 112)
-    g.box(20, 72, 100, 38, "W^UK\n→ 各头 k^C_i", "purple", 13)
-    g.box(130, 72, 80, 38, "W^UV\n→ 各头 v_i", "purple", 13)
+    g.box(20, 72, 100, 38, "W^UK\n→ 各头 k^C_i", "purple", SMALL)
+    g.box(130, 72, 80, 38, "W^UV\n→ 各头 v_i", "purple", SMALL)
     g.arrow(70, 72, 150, 44)
     g.arrow(305, 142, 250, 44)
-    g.box(110, 12, 180, 32, "每头 key = [k^C_i ; k^R]", "blue", 13)
-    g.text(305, 96, "缓存（橙）：", 13, color=INK2)
+    g.box(110, 12, 180, 32, "每头 key = [k^C_i ; k^R]", "blue", SMALL)
+    g.text(305, 96, "缓存（橙）：", SMALL, color=INK2)
     g.text(305, 116, "512 + 64 = 576", 14, bold=True)
     return g
 
@@ -1248,18 +1248,18 @@ def pd_disaggregation() -> Svg:
         "用不同并行度或 GPU。",
     )
     g.box(10, 90, 70, 40, "请求", "yellow", 14)
-    g.box(100, 60, 110, 100, "Prefill 实例\n整段 prompt\n计算受限\n→ TTFT", "blue", 13)
-    g.box(290, 60, 100, 100, "Decode 实例\n逐 token\n带宽受限\n→ TPOT", "green", 13)
+    g.box(100, 60, 110, 100, "Prefill 实例\n整段 prompt\n计算受限\n→ TTFT", "blue", SMALL)
+    g.box(290, 60, 100, 100, "Decode 实例\n逐 token\n带宽受限\n→ TPOT", "green", SMALL)
     g.arrow(80, 110, 98, 110)
     g.arrow(210, 110, 288, 110, width=2.5)
-    g.text(250, 90, "KV cache", 13, bold=True)
-    g.text(250, 132, "RDMA", 13, color=INK2)
-    g.text(250, 150, "NVLink", 13, color=INK2)
+    g.text(250, 90, "KV cache", SMALL, bold=True)
+    g.text(250, 132, "RDMA", SMALL, color=INK2)
+    g.text(250, 150, "NVLink", SMALL, color=INK2)
     g.arrow(340, 160, 340, 184)
-    g.text(340, 196, "输出 token", 13, color=INK2)
-    g.text(155, 178, "大 TP 压 TTFT", 13, color=INK2)
+    g.text(340, 196, "输出 token", SMALL, color=INK2)
+    g.text(155, 178, "大 TP 压 TTFT", SMALL, color=INK2)
     g.text(200, 20, "两阶段分开部署、分别扩缩容", 14, bold=True)
-    g.text(200, 222, "代价：KV 跨机传输，调度更复杂", 13, color=INK2)
+    g.text(200, 222, "代价：KV 跨机传输，调度更复杂", SMALL, color=INK2)
     return g
 
 
@@ -1276,10 +1276,10 @@ def parallelism_3d_layout() -> Svg:
     )
     g.text(200, 18, f"TP={tp} × PP={pp} × DP={dp} = {tp * pp * dp} 卡", 14, bold=True)
     for s in range(pp):
-        g.text(80 + s * 84 + 36, 40, f"stage {s + 1}", 13, color=INK2)
+        g.text(80 + s * 84 + 36, 40, f"stage {s + 1}", SMALL, color=INK2)
     for r in range(dp):
         y = 52 + r * 50
-        g.text(8, y + 20, f"副本 {r + 1}", 13, anchor="start", color=INK2)
+        g.text(8, y + 20, f"副本 {r + 1}", SMALL, anchor="start", color=INK2)
         for s in range(pp):
             x = 80 + s * 84
             g.rect(x, y, 72, 40, "white")
@@ -1289,8 +1289,8 @@ def parallelism_3d_layout() -> Svg:
                 g.arrow(x - 12, y + 20, x - 2, y + 20)
             if r:
                 g.arrow(x + 36, y - 10, x + 36, y, arrow=False, color="#16a34a", width=3)
-    g.text(200, 262, "一格 = 一台 8 卡机 = 一个 TP 组（NVLink）", 13, color=INK2)
-    g.text(200, 280, "行内 → ：PP 传激活；同列绿线：DP AllReduce 梯度", 13, color=INK2)
+    g.text(200, 262, "一格 = 一台 8 卡机 = 一个 TP 组（NVLink）", SMALL, color=INK2)
+    g.text(200, 280, "行内 → ：PP 传激活；同列绿线：DP AllReduce 梯度", SMALL, color=INK2)
     return g
 
 

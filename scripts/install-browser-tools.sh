@@ -16,6 +16,19 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
   fi
 fi
 
+# CJK fonts: the cards and the diagrams' labels are Chinese; without them screenshots show boxes
+# and the diagram layout test would measure a fallback font's widths.
+if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing fonts-noto-cjk (Debian) for the browser tests..."
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends fonts-noto-cjk >/dev/null \
+      || echo "warning: could not install fonts-noto-cjk; CJK text will not render in the browser tests"
+  else
+    echo "note: no CJK fonts; install them (sudo apt-get install fonts-noto-cjk) for the browser tests"
+  fi
+fi
+
 MATHJAX=.venv/mathjax/node_modules/mathjax/es5/tex-svg.js
 if [ ! -f "$MATHJAX" ]; then
   if command -v npm >/dev/null 2>&1; then
