@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 build: $(VENV)/.base      ## set up and build the deck into dist/
 	$(BIN)/ankibuild
 
-test: $(VENV)/.test $(VENV)/.cards $(VENV)/.browser  ## set up and run lint, the strict card check and every test
+test: $(VENV)/.test $(VENV)/.cards $(VENV)/.browser $(VENV)/.desktop  ## set up and run lint, the strict card check and every test
 	$(BIN)/ruff check builder tests bench scripts
 	$(BIN)/ruff format --check builder tests bench scripts
 	$(BIN)/ankibuild check --strict
@@ -54,6 +54,12 @@ $(VENV)/.cards: $(VENV)/.test
 # Chromium (Debian) and MathJax (npm) for the browser tests and the preview; see the script.
 $(VENV)/.browser: scripts/install-browser-tools.sh | $(VENV)/.base
 	scripts/install-browser-tools.sh
+	touch $@
+
+# Anki desktop (aqt, PyPI, the same version as the `anki` test dependency) and Xvfb (Debian) for
+# tests/test_desktop.py; see the script.
+$(VENV)/.desktop: scripts/install-browser-tools.sh | $(VENV)/.test
+	scripts/install-browser-tools.sh desktop
 	touch $@
 
 clean:

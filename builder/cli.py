@@ -132,7 +132,7 @@ def build_cmd(config, tags, exclude, out, jobs, cache_dir, no_cache) -> None:
 @selection_options
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output page (default dist/preview.html).")
 @click.option(
-    "--mathjax", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A local MathJax 3 tex-svg.js."
+    "--mathjax", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A local MathJax 3 tex-svg-full.js."
 )
 @click.pass_obj
 def preview_cmd(config, tags, exclude, out, mathjax) -> None:

@@ -30,6 +30,11 @@ FIELDS = (
     ("Source", 2_038_855_519_326_055),
     ("ID", 167_849_371_102_471),
 )
+# The editor's font for every field. genanki's default, "Liberation Sans", is missing on Windows and
+# macOS, so Anki's editor fell back to a serif font. Anki's editor quotes a font name unless it is
+# all lowercase letters and hyphens, so a generic family like this one stays generic: the system's
+# sans-serif font, with its CJK fallback, on every platform. Not part of the schema.
+FIELD_FONT = "sans-serif"
 TEMPLATE_NAME = "Recall"
 TEMPLATE_ID = 4_455_257_155_701_710
 
@@ -89,18 +94,24 @@ BASE_CSS = """\
 }
 .ab .highlight code { background: none; padding: 0; font-size: 0.82em; }
 .ab table { border-collapse: collapse; display: block; max-width: 100%; overflow-x: auto; margin: 0.6em 0; }
-.ab th, .ab td { border: 1px solid #d0d7de; padding: 0.3em 0.6em; }
+.ab th, .ab td { border: 1px solid #d0d7de; padding: 0.3em 0.6em; overflow-wrap: anywhere; }
 .nightMode .ab th, .nightMode .ab td, .night_mode .ab th, .night_mode .ab td { border-color: #3d444d; }
 .ab img { max-width: 100%; height: auto; }
 /* Diagrams (media/*.svg, drawn on their own light panel): centred, scaled down with the card on a
    phone; dimmed in night mode so the panel does not glare (tests/test_browser.py measures contrast). */
 .ab img[src$=".svg"] { display: block; margin: 0.6em auto; }
 .nightMode .ab img[src$=".svg"], .night_mode .ab img[src$=".svg"] { filter: brightness(0.85); }
-/* Wide math scrolls instead of widening the card: MathJax 3 does not break lines. */
+/* Wide display math scrolls inside its own box instead of widening the card: MathJax 3 does not
+   break lines. */
 mjx-container[display="true"], .MathJax_Display { max-width: 100%; overflow-x: auto; overflow-y: hidden; }
-mjx-container:not([display="true"]) {
-  display: inline-block; max-width: 100%; overflow-x: auto; overflow-y: hidden; vertical-align: middle;
-}
+/* Inline math stays inline: a box with overflow set would sit on its bottom edge (lifting the
+   formula off the line) and scroll whenever MathJax's hidden screen-reader copy, which is wider than
+   the drawn formula, sticks out of it. The copy is held to the formula's own box instead, and a
+   formula wider than the card makes its paragraph scroll, which only happens when it truly overflows.
+   Never vertically: Anki's CommonHTML output pokes a pixel below the last line. */
+mjx-container:not([display="true"]) { position: relative; }
+mjx-container:not([display="true"]) > mjx-assistive-mml { right: 0; bottom: 0; }
+.ab-question, .ab-answer, .ab-extra, .ab p { overflow-x: auto; overflow-y: hidden; }
 .mobile .card { font-size: 17px; }
 """
 
@@ -137,6 +148,7 @@ class NoteType:
     front: str
     back: str
     css: str
+    field_font: str = FIELD_FONT
 
     def schema(self) -> dict:
         """What must never change by accident: ids and order of fields and templates."""
@@ -153,6 +165,7 @@ class NoteType:
             "front": self.front,
             "back": self.back,
             "css": self.css,
+            "field_font": self.field_font,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -168,4 +181,5 @@ def note_type() -> NoteType:
         front=FRONT,
         back=BACK,
         css=BASE_CSS + _code_css() + "\n",
+        field_font=FIELD_FONT,
     )

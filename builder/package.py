@@ -62,7 +62,7 @@ def _genanki_model(nt: NoteType) -> genanki.Model:
         nt.id,
         nt.name,
         # genanki passes extra keys through: the fixed `id` is how Anki matches fields/templates.
-        fields=[{"name": name, "id": fid} for name, fid in nt.fields],
+        fields=[{"name": name, "id": fid, "font": nt.field_font} for name, fid in nt.fields],
         templates=[{"name": nt.template_name, "id": nt.template_id, "qfmt": nt.front, "afmt": nt.back}],
         css=nt.css,
     )

@@ -18,15 +18,17 @@ from pathlib import Path
 
 from .notetype import NoteType
 
-MATHJAX_FILE = "tex-svg.js"  # MathJax 3's single-file TeX→SVG bundle: no font files to fetch
+# MathJax 3's single-file TeX→SVG bundle with every TeX extension, as Anki's tex-chtml-full has
+# (cards use \boldsymbol, which tex-svg.js would try to fetch): no font or extension files to load.
+MATHJAX_FILE = "tex-svg-full.js"
 MATHJAX_HELP = (
     "MathJax was not found, so formulas show as TeX source. Get it with `make preview` (installs "
-    "mathjax@3 from npm into .venv/mathjax), or point ANKIBUILD_MATHJAX / --mathjax at a tex-svg.js."
+    "mathjax@3 from npm into .venv/mathjax), or point ANKIBUILD_MATHJAX / --mathjax at a tex-svg-full.js."
 )
 
 
 def find_mathjax(root: Path, explicit: Path | None = None) -> Path | None:
-    """A local MathJax 3 tex-svg.js: --mathjax, $ANKIBUILD_MATHJAX, the project's npm installs."""
+    """A local MathJax 3 tex-svg-full.js: --mathjax, $ANKIBUILD_MATHJAX, the project's npm installs."""
     candidates = [explicit] if explicit else []
     if os.environ.get("ANKIBUILD_MATHJAX"):
         candidates.append(Path(os.environ["ANKIBUILD_MATHJAX"]))
@@ -78,7 +80,7 @@ body.ab-preview.ab-dark { background: #111214; color: #e6edf3; }
   font-size: 14px; }
 .ab-list { padding: 12px; }
 .ab-item { margin: 0 auto 16px; max-width: 1200px; }
-.ab-item header { font-size: 12px; opacity: 0.8; margin: 0 0 4px; }
+.ab-item header { font-size: 12px; opacity: 0.8; margin: 0 0 4px; overflow-wrap: anywhere; }
 .ab-item header code { font-size: 12px; }
 .ab-sides { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
 .ab-side { border: 1px solid #8884; border-radius: 8px; overflow: hidden; min-width: 0; }

@@ -28,7 +28,7 @@ from pygments.util import ClassNotFound
 from .cards import Card
 
 #: Bump when the renderer's output changes for the same input (invalidates every cache).
-RENDERER_REVISION = "2"
+RENDERER_REVISION = "3"
 MARKDOWN_EXTENSIONS = ("tables", "sane_lists")
 CODE_CSS_CLASS = "highlight"
 
@@ -240,7 +240,9 @@ def highlight_code(code: str, lang: str) -> str:
     if lexer is None:
         body = html.escape(code if code.endswith("\n") else code + "\n", quote=False)
         return f'<div class="{CODE_CSS_CLASS}{lang_class}"><pre><code>{body}</code></pre></div>'
-    out = pygments.highlight(code, lexer, _FORMATTER)
+    # pygments opens every block with an empty `<span></span>` (an anchor for line numbers, which we
+    # never emit); without it the field's HTML starts with the code itself.
+    out = pygments.highlight(code, lexer, _FORMATTER).replace("<pre><span></span>", "<pre>", 1)
     if lang_class:
         out = out.replace(f'<div class="{CODE_CSS_CLASS}">', f'<div class="{CODE_CSS_CLASS}{lang_class}">', 1)
     return out.rstrip("\n")

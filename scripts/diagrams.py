@@ -50,10 +50,10 @@ KINDS = {
     "panel": (PANEL, EDGE),
 }
 TEXT_COLOURS = (INK, INK2)
-SMALL = 13.5  # the smallest text: notes, legends, dimensions
+SMALL = 14  # the smallest text: notes, legends, dimensions
 MIN_FONT = SMALL  # units; the browser test asserts the rendered size
 MAX_WIDTH = 400
-PHONE_CARD_WIDTH = 300  # px a 360 px phone leaves for a card's content (the preview's phone view: 306)
+PHONE_CARD_WIDTH = 290  # px a 360 px view leaves for a card (306 in the preview; 291 with a classic scrollbar)
 
 
 def fmt(v: float) -> str:
@@ -842,7 +842,7 @@ def moe_top2_routing() -> Svg:
         x = 24 + e * 46
         g.arrow(x + 19, 118, 200, 74)
         g.text(x + 19 + (-24 if e == a else 24), 98, f"g = {gates[e]:.2f}", SMALL, bold=True)
-    g.box(110, 44, 180, 30, f"y = {gates[a]:.2f}·E{a + 1}(x) + {gates[b]:.2f}·E{b + 1}(x)", "green", SMALL)
+    g.box(90, 44, 220, 30, f"y = {gates[a]:.2f}·E{a + 1}(x) + {gates[b]:.2f}·E{b + 1}(x)", "green", SMALL)
     g.text(200, 20, "top-2：只在选中的 2 个专家上做 softmax", SMALL, color=INK2)
     return g
 
@@ -861,7 +861,7 @@ def quantization_affine_mapping() -> Svg:
         f"z = round(0 − ({x_min})/s) = {z}，浮点 0 恰好落在整数 {z} 上；x = {x} 量化为 q = {q}，"
         f"反量化 s·(q − z) ≈ {x_hat:.4f}，误差不超过 s/2。",
     )
-    left, right = 40, 360
+    left, right = 52, 348
 
     def fx(v: float) -> float:
         return left + (v - x_min) / (x_max - x_min) * (right - left)
@@ -1224,7 +1224,7 @@ def mla_latent_kv() -> Svg:
     g.arrow(180, 214, 110, 184)
     g.arrow(220, 214, 300, 184)
     g.box(30, 142, 160, 40, "c^KV = W^DKV·h_t\nd_c = 512", "orange", SMALL)
-    g.box(230, 142, 150, 40, "k^R = RoPE(W^KR·h_t)\nd_h^R = 64，各头共享", "orange", SMALL)
+    g.box(218, 142, 172, 40, "k^R = RoPE(W^KR·h_t)\nd_h^R = 64，各头共享", "orange", SMALL)
     g.arrow(70, 142, 70, 112)
     g.arrow(150, 142, 150, 112)
     g.box(20, 72, 100, 38, "W^UK\n→ 各头 k^C_i", "purple", SMALL)

@@ -2,6 +2,10 @@
 
 `--window-size` cannot go below Chromium's minimum window width (500 px), so phone widths are set
 the way DevTools' device mode does it: Emulation.setDeviceMetricsOverride.
+
+Scrollbars are shown and classic (they take room, as in Anki on Windows and Linux): no
+`--hide-scrollbars`, and no mobile emulation, which would switch to overlay scrollbars that draw
+nothing at rest. A box that scrolls when it should not is then visible in screenshots and measurable.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ FLAGS = [
     "--disable-background-networking",  # the machine has no network; don't try
     "--disable-component-update",
     "--disable-sync",
-    "--hide-scrollbars",
     "--remote-debugging-pipe",
 ]
 

@@ -73,9 +73,11 @@ def project(tmp_path: Path) -> Project:
 
 @contextmanager
 def changed_notetype(monkeypatch: pytest.MonkeyPatch, part: str, marker: str) -> Iterator[None]:
-    """Change the note type's CSS or back template (as a release would), for one build."""
+    """Change the note type's CSS, back template or fields' font (as a release would), for one build."""
     if part == "css":
         monkeypatch.setattr(notetype, "BASE_CSS", notetype.BASE_CSS + f"\n.{marker} {{ color: teal; }}\n")
+    elif part == "font":
+        monkeypatch.setattr(notetype, "FIELD_FONT", marker)
     else:
         monkeypatch.setattr(notetype, "BACK", notetype.BACK + f'\n<div class="{marker}"></div>')
     notetype.note_type.cache_clear()

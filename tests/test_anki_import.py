@@ -27,6 +27,7 @@ def test_first_import_adds_every_card_with_fixed_identity(project: Project, lear
     assert nt["id"] == notetype.NOTETYPE_ID
     assert [(f["name"], f["id"]) for f in nt["flds"]] == list(notetype.FIELDS)
     assert [(t["name"], t["id"]) for t in nt["tmpls"]] == [(notetype.TEMPLATE_NAME, notetype.TEMPLATE_ID)]
+    assert {f["font"] for f in nt["flds"]} == {"sans-serif"}  # the editor's font, on every platform
     note = learner.note(guid("int8-scale"))
     assert note.tags == ["compression", "compression::quantization"]
     assert learner.col.decks.name(note.cards()[0].did) == DECK
@@ -62,7 +63,7 @@ def test_rebuild_without_changes_updates_nothing(project: Project, learner: Lear
     assert (log.new, log.updated, log.duplicate, log.conflicting) == (0, 0, 4, 0)
 
 
-@pytest.mark.parametrize("part", ["css", "template"])
+@pytest.mark.parametrize("part", ["css", "template", "font"])
 def test_css_or_template_change_reaches_existing_collection(
     project: Project, learner: Learner, monkeypatch, part
 ) -> None:
@@ -74,7 +75,8 @@ def test_css_or_template_change_reaches_existing_collection(
     assert (log.new, log.conflicting) == (0, 0)
     [nt] = learner.notetypes()  # updated in place: no "LLM Interview+" copy
     assert nt["id"] == notetype.NOTETYPE_ID
-    assert "ab-marker" in (nt["css"] if part == "css" else nt["tmpls"][0]["afmt"])
+    changed = {"css": nt["css"], "template": nt["tmpls"][0]["afmt"], "font": nt["flds"][0]["font"]}[part]
+    assert "ab-marker" in changed
     assert learner.card_states() == before
 
 

@@ -109,6 +109,8 @@ def test_code_is_highlighted_into_css_classes() -> None:
     assert '<div class="highlight language-python">' in out
     assert '<span class="k">def</span>' in out and "&lt;" in out
     assert "style=" not in out  # colours come from the note type's CSS (light and night)
+    # nothing between the block's start and the code
+    assert out.startswith('<div class="highlight language-python"><pre><code><span class="k">def')
 
 
 def test_image_gets_content_hashed_name() -> None:
