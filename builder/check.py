@@ -20,6 +20,7 @@ from .cache import RenderCache
 from .cards import Card, Collection, did_you_mean
 from .config import Config
 from .errors import Finding
+from .images import IMAGE_SUFFIXES, image_problems, missing_alt
 from .lock import Lock, reverse_key
 from .render import HTML_TAGS, fence_info, find_fences, media_key, scan_inline
 
@@ -106,6 +107,32 @@ def rule_media(col: Collection, ctx: Context) -> Iterator[Finding]:
                         hint or f"add the file to {ctx.config.media_dir}/ or fix the name",
                         rule="media",
                     )
+
+
+def rule_image_alt(col: Collection, ctx: Context) -> Iterator[Finding]:
+    """Alt text is what a screen reader reads and what shows when an image fails to load."""
+    for card in col.cards:
+        for key, text in _fields(card):
+            if "![" not in text and "<img" not in text.lower():
+                continue
+            for offset, src in missing_alt(ctx.prose(text)[0]):
+                yield Finding(
+                    card.path,
+                    card.line_at(key, offset),
+                    card.id,
+                    f"image '{src}' has no alt text",
+                    "describe what the image shows: ![Pre-LN block: x + Attn(LN(x)) …](name.svg)",
+                    rule="media",
+                )
+
+
+def rule_image_files(col: Collection, ctx: Context) -> Iterator[Finding]:
+    """Every image in media/: under the size limit, and an SVG that references nothing outside itself."""
+    folder = ctx.config.path(ctx.config.media_dir)
+    for name in sorted(ctx.media_files):
+        if Path(name).suffix.lower() in IMAGE_SUFFIXES:
+            for line, problem, fix in image_problems(folder / name):
+                yield Finding(f"{ctx.config.media_dir}/{name}", line, None, problem, fix, rule="media")
 
 
 def _regions(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int]]]:
@@ -262,6 +289,8 @@ BUILD_RULES: tuple[Rule, ...] = (
     rule_cloze,
     rule_cloze_markers,
     rule_note_type,
+    rule_image_alt,
+    rule_image_files,
 )
 
 

@@ -116,6 +116,10 @@ BASE_CSS = """\
 .ab th, .ab td { border: 1px solid #d0d7de; padding: 0.3em 0.6em; overflow-wrap: anywhere; }
 .nightMode .ab th, .nightMode .ab td, .night_mode .ab th, .night_mode .ab td { border-color: #3d444d; }
 .ab img { max-width: 100%; height: auto; }
+/* Diagrams (media/*.svg, drawn on their own light panel): centred, scaled down with the card on a
+   phone; dimmed in night mode so the panel does not glare (tests/test_browser.py measures contrast). */
+.ab img[src$=".svg"] { display: block; margin: 0.6em auto; }
+.nightMode .ab img[src$=".svg"], .night_mode .ab img[src$=".svg"] { filter: brightness(0.85); }
 /* Wide display math scrolls inside its own box instead of widening the card: MathJax 3 does not
    break lines. */
 mjx-container[display="true"], .MathJax_Display { max-width: 100%; overflow-x: auto; overflow-y: hidden; }

@@ -41,6 +41,12 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
   apt_install chromium chromium fonts-noto-cjk
 fi
 
+# CJK fonts: the cards and the diagrams' labels are Chinese; without them screenshots show boxes
+# and the diagram layout test would measure a fallback font's widths.
+if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  apt_install "CJK fonts" fonts-noto-cjk
+fi
+
 MATHJAX=.venv/mathjax/node_modules/mathjax/es5/tex-svg-full.js
 if [ ! -f "$MATHJAX" ]; then
   if command -v npm >/dev/null 2>&1; then

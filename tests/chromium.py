@@ -107,8 +107,12 @@ class Chromium:
             time.sleep(0.25)
         raise TimeoutError(f"page never satisfied: {expression}")
 
-    def screenshot(self, path: Path) -> None:
-        data = self.page("Page.captureScreenshot", {"format": "png"})["data"]
+    def screenshot(self, path: Path, clip: dict | None = None) -> None:
+        """The viewport, or the page region `clip` ({x, y, width, height} in CSS px), as a PNG."""
+        params: dict = {"format": "png"}
+        if clip:
+            params |= {"clip": {**clip, "scale": 1}, "captureBeyondViewport": True}
+        data = self.page("Page.captureScreenshot", params)["data"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
 

@@ -96,6 +96,59 @@ def test_subset_then_full_import_creates_no_duplicates(project: Project, learner
     assert len(learner.notetypes()) == 1
 
 
+DIAGRAM_V1 = """<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40" viewBox="0 0 120 40" role="img">
+<title>two boxes</title>
+<rect x="0.5" y="0.5" width="119" height="39" rx="8" fill="#f6f8fa" stroke="#d0d7de"/>
+<rect x="10" y="8" width="40" height="24" fill="#dbeafe"/><text x="30" y="25" text-anchor="middle">A</text>
+</svg>
+"""
+DIAGRAM_CARDS = """tags: [compression]
+cards:
+  - id: diagram-one
+    question: What does the first diagram show?
+    answer: |
+      Two boxes.
+
+      ![two boxes](flow.svg)
+  - id: diagram-two
+    question: Which box comes first?
+    answer: Box A.
+    extra: |
+      ![two boxes, again](media/flow.svg)
+"""
+
+
+def test_changed_diagram_updates_exactly_the_cards_that_show_it_and_keeps_reviews(
+    project: Project, learner: Learner
+) -> None:
+    project.write("media/flow.svg", DIAGRAM_V1)
+    project.write("cards/diagrams.yaml", DIAGRAM_CARDS)
+    learner.import_apkg(project.build())
+    media = Path(learner.col.media.dir())
+    [old_name] = [p.name for p in media.glob("flow-*.svg")]
+    assert (media / old_name).read_text() == DIAGRAM_V1
+    assert learner.review_all(DECK) == 6
+    before = learner.card_states()
+    note_ids = {cid: learner.note_id(guid(cid)) for cid in ("diagram-one", "diagram-two", "int8-scale")}
+
+    project.edit("media/flow.svg", 'fill="#dbeafe"', 'fill="#dcfce7"')  # a contributor recolours the diagram
+    log = learner.import_apkg(project.build())
+
+    assert (log.new, log.updated, log.duplicate, log.conflicting) == (0, 2, 4, 0)
+    assert set(log.first_field_updated) == {"What does the first diagram show?", "Which box comes first?"}
+    [new_name] = [p.name for p in media.glob("flow-*.svg") if p.name != old_name]
+    assert (media / new_name).read_text() == DIAGRAM_V1.replace("#dbeafe", "#dcfce7")
+    for card_id, field in (("diagram-one", "Answer"), ("diagram-two", "Extra")):
+        note = learner.note(guid(card_id))
+        assert f'src="{new_name}"' in note[field] and old_name not in note[field]
+        assert f'src="{new_name}"' in note.cards()[0].answer()  # what the reviewer shows
+        assert learner.col.media.files_in_str(note.mid, "\x1f".join(note.fields)) == [new_name]
+    assert {cid: learner.note_id(guid(cid)) for cid in note_ids} == note_ids  # same notes, updated in place
+    assert learner.card_states() == before  # reps, intervals, due dates and review log all kept
+    unchanged = learner.note(guid("int8-scale"))
+    assert unchanged.mod == learner.col.db.scalar("select mod from notes where id=?", note_ids["int8-scale"])
+
+
 def test_turning_reverse_on_adds_one_card_and_leaves_the_forward_card_alone(project: Project, learner: Learner) -> None:
     learner.import_apkg(project.build())
     assert learner.review_all(DECK) == 4
