@@ -25,6 +25,9 @@ import textwrap
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from builder.init import pyproject
+
 CARDS_PER_FILE = 200
 TOPICS = ["compression", "training", "inference", "distributed", "fundamentals"]
 
@@ -80,7 +83,9 @@ def yaml_block(text: str, indent: int) -> str:
 def generate(root: Path, n: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     (root / "cards").mkdir(parents=True)
-    (root / "pyproject.toml").write_text('[tool.ankibuild]\ndeck-name = "Bench"\npackage-name = "bench"\n')
+    # A deck of its own, as `ankibuild init` makes it: every deck needs its own identity.
+    config = pyproject("Bench")
+    (root / "pyproject.toml").write_text(config)
     (root / "cards" / "tags.yaml").write_text("tags:\n" + "".join(f"  {t}: {t}\n" for t in TOPICS))
     for start in range(0, n, CARDS_PER_FILE):
         topic = TOPICS[(start // CARDS_PER_FILE) % len(TOPICS)]

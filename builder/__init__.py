@@ -1,3 +1,3 @@
 """ankibuild: YAML flashcards → Anki packages with stable identities."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,8 +24,8 @@ from .cards import Card, Collection, did_you_mean, load_collection
 from .check import image_refs, make_context, media_path, validate
 from .config import Config
 from .errors import AnkibuildError, ValidationFailed
-from .lock import NOTETYPE_KEY, Lock, build_time, format_lock, parse_lock
-from .notetype import note_type
+from .lock import Lock, build_time, format_lock, notetype_key, parse_lock, reverse_key
+from .notetype import NoteType, note_types
 from .package import Deck, PackagedNote, apkg_bytes, collection_bytes, media_name, note_guid, write_atomic
 from .preview import cards_from_fields, find_mathjax, page
 from .render import (
@@ -36,33 +36,31 @@ from .render import (
     render_fields,
     render_in_worker,
     renderer_fingerprint,
+    reverse_fields,
 )
 
 log = logging.getLogger(__name__)
-
-# Part of every note's GUID. Never change it: every learner's notes would be duplicated.
-GUID_NAMESPACE = "ankibuild"
 
 
 @dataclass(frozen=True)
 class BuildResult:
     out: Path
-    built: int
+    built: int  # cards
     added: int
     changed: int
     unchanged: int
     media: int
-    notetype: str  # 'added' | 'changed' | 'unchanged'
+    notetype: str  # 'added' | 'changed' | 'unchanged' (of the note types the build packaged: the strongest)
     up_to_date: bool = False  # nothing changed since the last build: the output was kept as it was
+    reverse: int = 0  # reverse notes packaged besides the cards' own notes
 
 
 def input_digest(config: Config, tags: Sequence[str], exclude: Sequence[str]) -> str:
     """A digest of everything a build reads, except the lock (see `_lock_digest`)."""
     h = hashlib.sha256()
     settings = {k: str(v) for k, v in vars(config).items()}
-    h.update(
-        json.dumps([__version__, renderer_fingerprint(), note_type().content_hash(), settings, tags, exclude]).encode()
-    )
+    notetypes = {kind: nt.content_hash() for kind, nt in note_types(config).items()}
+    h.update(json.dumps([__version__, renderer_fingerprint(), notetypes, settings, tags, exclude]).encode())
     h.update(os.environ.get("SOURCE_DATE_EPOCH", "").encode())
     lock = config.path(config.lock_file).resolve()
     for folder in (config.path(config.cards_dir), config.path(config.media_dir)):
@@ -87,10 +85,10 @@ def read_lock(config: Config) -> Lock:
     return parse_lock(path.read_text(encoding="utf-8"), config.rel(path))
 
 
-def load_checked(config: Config, cache: RenderCache | None = None) -> Collection:
-    """Load and validate; raise with every error found, or return the collection."""
+def load_checked(config: Config, cache: RenderCache | None = None, lock: Lock | None = None) -> Collection:
+    """Load and validate against the lock; raise with every error found, or return the collection."""
     col = load_collection(config, cache)
-    findings = validate(col, make_context(config))
+    findings = validate(col, make_context(config, lock if lock is not None else read_lock(config)))
     if any(f.severity == "error" for f in findings):
         raise ValidationFailed([f for f in findings if f.severity == "error"])
     return col
@@ -118,8 +116,9 @@ PARALLEL_MIN = 200  # below this many cards to render, starting worker processes
 
 def card_key(card: Card, media: dict[str, str], fingerprint: str) -> str:
     """Everything a card's HTML depends on: its text, its media names, the renderer."""
-    refs = sorted({media_key(r) for text in (card.question, card.answer, card.extra) for r in image_refs(text)})
-    parts = [fingerprint, card.id, card.question, card.answer, card.extra, "\x1f".join(card.refs)]
+    texts = (card.question, card.answer, card.text, card.extra)
+    refs = sorted({media_key(r) for text in texts for r in image_refs(text)})
+    parts = [fingerprint, card.id, card.type, *texts, "\x1f".join(card.refs)]
     parts += [f"{r}={media.get(r, '')}" for r in refs]
     return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
 
@@ -172,9 +171,43 @@ def note_hash(note_fields: Sequence[str], tags: Sequence[str], guid: str, notety
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def prepare(config: Config, tags: Sequence[str], exclude: Sequence[str], cache: RenderCache | None = None):
+@dataclass(frozen=True)
+class Note:
+    """One note the build packages: a card's own, or the reverse note of a `reverse: true` card."""
+
+    card: Card
+    kind: str
+    key: str  # in the lock
+    guid: str
+    fields: tuple[str, ...]
+    variant: str = ""  # '' | 'reverse'
+
+
+def notes_of(config: Config, cards: Sequence[Card], rendered: Sequence[RenderedCard]) -> Iterator[Note]:
+    """Every note of these cards, in card order, each reverse note right after its card's.
+
+    The reverse note is a second note of the same basic note type (answer → question), with its
+    own GUID and lock entry: turning `reverse` on adds it without touching the forward note, and
+    the basic note type keeps its one template (a second one would change its schema, so that
+    no learner's notes could be updated any more).
+    """
+    namespace = config.guid_namespace
+    for card, r in zip(cards, rendered, strict=True):
+        yield Note(card, card.type, card.id, note_guid(namespace, card.id), r.fields)
+        if card.reverse:
+            guid = note_guid(namespace, card.id, "reverse")
+            yield Note(card, card.type, reverse_key(card.id), guid, reverse_fields(r.fields), "reverse")
+
+
+def prepare(
+    config: Config,
+    tags: Sequence[str],
+    exclude: Sequence[str],
+    cache: RenderCache | None = None,
+    lock: Lock | None = None,
+):
     """Load, validate and select; returns the cards, media name map and media bytes by name."""
-    col = load_checked(config, cache)
+    col = load_checked(config, cache, lock)
     cards = select(col.cards, col.registry.tags, tags, exclude)
     if not cards:
         raise AnkibuildError("no cards match the selected tags (check --tags / --exclude-tags)")
@@ -182,7 +215,7 @@ def prepare(config: Config, tags: Sequence[str], exclude: Sequence[str], cache: 
     media: dict[str, str] = {}
     payload: dict[str, bytes] = {}
     for card in cards:
-        for text in (card.question, card.answer, card.extra):
+        for text in (card.question, card.answer, card.text, card.extra):
             for ref in image_refs(text):
                 key = media_key(ref)
                 if key not in media:
@@ -203,8 +236,14 @@ def preview(
     """Write the preview page; returns its path, the number of cards and the MathJax used."""
     cards, media, payload = prepare(config, tags, exclude, cache)
     rendered = render_cards(cards, media, cache, default_jobs())
-    nt = note_type()
-    items = cards_from_fields(nt, [(r.id, r.fields, r.tags, c.source) for r, c in zip(rendered, cards, strict=True)])
+    nts = note_types(config)
+    items = [
+        item
+        for note in notes_of(config, cards, rendered)
+        for item in cards_from_fields(
+            nts[note.kind], [(note.card.id, note.fields, note.card.tags, note.card.source)], note.variant
+        )
+    ]
     # Images inline as data: URIs, so the page is one self-contained file.
     inline = {
         name: f"data:{mimetypes.guess_type(name)[0] or 'application/octet-stream'};base64,"
@@ -223,7 +262,8 @@ def preview(
         ]
     found = find_mathjax(config.root, mathjax)
     out = out or config.path(config.out_dir) / "preview.html"
-    write_atomic(out, page(items, nt.css, f"{config.deck_name} — preview", found).encode("utf-8"))
+    css = "\n".join(dict.fromkeys(nt.css for nt in nts.values()))  # one copy of what the note types share
+    write_atomic(out, page(items, css, f"{config.deck_name} — preview", found).encode("utf-8"))
     return out, len(items), found
 
 
@@ -256,41 +296,50 @@ def build(
     if previous and previous[0] == inputs + _lock_digest(config) and out.is_file():
         if hashlib.sha256(out.read_bytes()).hexdigest() == previous[1]:
             return BuildResult(**{**json.loads(previous[2]), "out": out, "up_to_date": True})
-    cards, media, payload = prepare(config, tags, exclude, cache)
     lock = read_lock(config)
+    cards, media, payload = prepare(config, tags, exclude, cache, lock)
     rendered = render_cards(cards, media, cache, jobs or default_jobs(), progress)
 
-    nt = note_type()
+    nts = note_types(config)
     now = build_time()
-    nt_mod, nt_status = lock.stamp(NOTETYPE_KEY, nt.content_hash()[:20], now)
+    kinds = sorted({card.type for card in cards})
+    packaged: dict[str, tuple[NoteType, int]] = {}
+    nt_status: Counter[str] = Counter()
+    for kind in kinds:
+        mod, state = lock.stamp(notetype_key(kind), nts[kind].content_hash()[:20], now)
+        packaged[kind] = (nts[kind], mod)
+        nt_status[state] += 1
     notes = []
     status: Counter[str] = Counter()
-    for card in rendered:
-        guid = note_guid(GUID_NAMESPACE, card.id)
-        mod, state = lock.stamp(card.id, note_hash(card.fields, card.tags, guid, nt.id), now)
+    for note in notes_of(config, cards, rendered):
+        guid = note.guid
+        mod, state = lock.stamp(
+            note.key, note_hash(note.fields, note.card.tags, guid, nts[note.kind].id), now, note.kind
+        )
         status[state] += 1
-        notes.append(PackagedNote(guid=guid, fields=card.fields, tags=card.tags, mod=mod))
+        notes.append(PackagedNote(guid=guid, fields=note.fields, tags=note.card.tags, mod=mod, kind=note.kind))
 
-    if frozen and (status["added"] or status["changed"] or nt_status != "unchanged"):
+    if frozen and (status["added"] or status["changed"] or nt_status["added"] or nt_status["changed"]):
         raise AnkibuildError(
             f"the lock is not up to date with the cards ({status['added']} added, {status['changed']} changed, "
-            f"note type {nt_status}): run `ankibuild` and commit {config.lock_file} before releasing"
+            f"note types {dict(nt_status)}): run `ankibuild` and commit {config.lock_file} before releasing"
         )
     deck = Deck(config.deck_id, config.deck_name, description)
-    data = apkg_bytes(collection_bytes(notes, nt, nt_mod, deck), list(payload.items()))
+    data = apkg_bytes(collection_bytes(notes, packaged, deck), list(payload.items()))
     write_atomic(out, data)
     # The lock follows the package: it is only updated once the package exists.
     write_atomic(config.path(config.lock_file), format_lock(lock).encode())
     result = BuildResult(
         out=out,
-        built=len(notes),
+        built=len(cards),
         added=status["added"],
         changed=status["changed"],
         unchanged=status["unchanged"],
         media=len(payload),
-        notetype=nt_status,
+        notetype=next((s for s in ("changed", "added") if nt_status[s]), "unchanged"),
+        reverse=len(notes) - len(cards),
     )
-    summary = {"built": result.built, "added": 0, "changed": 0, "unchanged": result.built}
+    summary = {"built": result.built, "added": 0, "changed": 0, "unchanged": len(notes), "reverse": result.reverse}
     summary |= {"media": result.media, "notetype": "unchanged"}
     cache.record_build(
         str(out.resolve()), inputs + _lock_digest(config), hashlib.sha256(data).hexdigest(), json.dumps(summary)

@@ -20,6 +20,7 @@ import yaml
 
 from .config import Config
 from .errors import Finding
+from .layout import DEFAULT_KIND, KINDS
 
 if TYPE_CHECKING:
     from .cache import RenderCache
@@ -37,10 +38,12 @@ SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # use with fullmatch: `$` wou
 AS_OF_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 TAG_RE = re.compile(r"[a-z0-9][a-z0-9-]*(?:::[a-z0-9][a-z0-9-]*)*")  # fullmatch, as SLUG_RE
 
-CARD_KEYS = ("id", "question", "answer", "tags", "extra", "source", "refs", "as_of")
-REQUIRED_KEYS = ("id", "question", "answer")
+CARD_KEYS = ("id", "type", "question", "answer", "text", "reverse", "tags", "extra", "source", "refs", "as_of")
+#: Keys a card of each type must have, and keys only that type may have.
+REQUIRED_KEYS = {"basic": ("id", "question", "answer"), "cloze": ("id", "text")}
+TYPE_KEYS = {"basic": ("question", "answer", "reverse"), "cloze": ("text",)}
 FILE_KEYS = ("tags", "cards")
-TEXT_KEYS = ("question", "answer", "extra")
+TEXT_KEYS = ("question", "answer", "text", "extra")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,12 @@ class Card:
     answer: str
     tags: tuple[str, ...]
     extra: str = ""
+    #: the note type: 'basic' (question/answer) or 'cloze' (text with {{c1::…}})
+    type: str = DEFAULT_KIND
+    #: a cloze card's Markdown with Anki's cloze markers
+    text: str = ""
+    #: a basic card that also asks answer → question (a second note, see build.py)
+    reverse: bool = False
     #: provenance for maintainers (e.g. seed question ids); never shown on the card
     source: tuple[str, ...] = ()
     #: references a learner can follow (paper + year, docs page, URL); shown in the card's footer
@@ -369,11 +378,26 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
         ok = False
         findings.append(Finding(rel, lines.get(key, line), card_id, message, fix, rule=rule))
 
+    kind = item.get("type", DEFAULT_KIND)
+    if kind not in KINDS:
+        shown = kind if isinstance(kind, str) else _type_name(keys["type"][1], kind)
+        hint = did_you_mean(str(kind), KINDS) if isinstance(kind, str) else ""
+        bad("type", f"unknown card type '{shown}'", hint or f"write one of: {', '.join(KINDS)}")
+        kind = None  # which keys belong is unknown until the type is fixed
     for key in keys:
         if key not in CARD_KEYS:
             hint = did_you_mean(key, CARD_KEYS)
             bad(key, f"unknown key '{key}'", hint or f"allowed keys: {', '.join(CARD_KEYS)}")
-    for key in REQUIRED_KEYS:
+        for other, only in TYPE_KEYS.items():
+            if kind is not None and other != kind and key in only and key not in TYPE_KEYS[kind]:
+                if key == "reverse":
+                    fix = "remove it: a cloze card already asks each of its clozes in turn"
+                elif kind == "cloze":
+                    fix = "a cloze card has 'text' with {{c1::…}} (and optional 'extra')"
+                else:
+                    fix = "write 'type: cloze' for a cloze card, or use question/answer"
+                bad(key, f"'{key}' belongs to {other} cards, and this card is {kind}", fix)
+    for key in REQUIRED_KEYS[kind] if kind is not None else ("id",):
         if key not in keys:
             bad(key, f"missing required field '{key}'", f"add '{key}:'")
 
@@ -439,6 +463,19 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
         else:
             as_of = value
 
+    reverse = False
+    if "reverse" in keys:
+        value = item.get("reverse")
+        if not isinstance(value, bool):
+            bad(
+                "reverse",
+                f"'reverse' must be true or false, got {_type_name(keys['reverse'][1], value)}",
+                "write reverse: true",
+            )
+        else:
+            reverse = value and kind == "basic"
+    kind = kind or DEFAULT_KIND
+
     if card_id is None:
         return None
 
@@ -462,6 +499,9 @@ def _parse_card(node: yaml.Node, item: object, file_tags: list[str], rel: str, f
         answer=text("answer"),
         tags=tags,
         extra=text("extra"),
+        type=kind,
+        text=text("text"),
+        reverse=reverse,
         source=tuple(source),
         refs=tuple(refs),
         as_of=as_of,
@@ -476,11 +516,12 @@ def _parse_key(text: str, rel: str) -> str:
     return hashlib.sha256("\0".join([PARSER_FINGERPRINT, rel, text]).encode()).hexdigest()
 
 
+def _tail(c: Card) -> list:
+    return [c.source, c.refs, c.as_of, c.path, c.line, c.lines, c.starts]
+
+
 def _encode_cards(cards: list[Card]) -> str:
-    rows = [
-        [c.id, c.question, c.answer, c.tags, c.extra, c.source, c.refs, c.as_of, c.path, c.line, c.lines, c.starts]
-        for c in cards
-    ]
+    rows = [[c.id, c.question, c.answer, c.tags, c.extra, c.type, c.text, c.reverse, *_tail(c)] for c in cards]
     return json.dumps(rows, ensure_ascii=False)
 
 
@@ -498,6 +539,9 @@ def _decode_cards(value: str) -> list[Card] | None:
                 answer=a,
                 tags=tuple(tags),
                 extra=extra,
+                type=kind,
+                text=cloze_text,
+                reverse=reverse,
                 source=tuple(source),
                 refs=tuple(refs),
                 as_of=as_of,
@@ -506,7 +550,9 @@ def _decode_cards(value: str) -> list[Card] | None:
                 lines=lines,
                 starts={k: (v[0], v[1]) for k, v in starts.items()},
             )
-            for i, q, a, tags, extra, source, refs, as_of, path, line, lines, starts in json.loads(value)
+            for i, q, a, tags, extra, kind, cloze_text, reverse, source, refs, as_of, path, line, lines, starts in (
+                json.loads(value)
+            )
         ]
     except (ValueError, TypeError, AttributeError, IndexError):
         return None

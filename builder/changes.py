@@ -22,7 +22,7 @@ from .errors import AnkibuildError, Finding
 from .lock import parse_lock
 
 #: What a learner sees change on a card, in the order the release notes name them.
-LEARNER_FIELDS = ("question", "answer", "extra", "tags", "refs")
+LEARNER_FIELDS = ("question", "answer", "text", "extra", "tags", "refs", "reverse")
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,12 @@ def _retired(text: str | None) -> dict[str, str]:
 
 
 def _differs(old: Card, new: Card) -> tuple[str, ...]:
-    return tuple(f for f in LEARNER_FIELDS if getattr(old, f) != getattr(new, f))
+    return tuple(f for f in LEARNER_FIELDS if getattr(old, f, None) != getattr(new, f, None))
+
+
+def _title(card: Card) -> str:
+    """What the learner is asked: the question, or a cloze card's text."""
+    return card.question or getattr(card, "text", "")
 
 
 def changes(config: Config, since: str | None = None) -> ChangeSet:
@@ -157,11 +162,11 @@ def render_markdown(cs: ChangeSet, title: str) -> str:
     lines = [f"## {title}", "", f"Since {cs.since}: {cs.summary()}.", ""]
     if cs.added:
         lines += [f"### Added ({len(cs.added)})", ""]
-        lines += [f"- {_plain(c.question)} (`{c.id}`, {', '.join(c.tags)})" for c in cs.added]
+        lines += [f"- {_plain(_title(c))} (`{c.id}`, {', '.join(c.tags)})" for c in cs.added]
         lines.append("")
     if cs.changed:
         lines += [f"### Updated ({len(cs.changed)})", ""]
-        lines += [f"- {_plain(ch.card.question)} (`{ch.card.id}`): {', '.join(ch.fields)}" for ch in cs.changed]
+        lines += [f"- {_plain(_title(ch.card))} (`{ch.card.id}`): {', '.join(ch.fields)}" for ch in cs.changed]
         lines.append("")
     if cs.retired:
         lines += [f"### Retired ({len(cs.retired)})", ""]
@@ -179,8 +184,8 @@ def render_json(cs: ChangeSet) -> str:
     data: Mapping[str, object] = {
         "since": cs.since,
         "summary": cs.summary(),
-        "added": [{"id": c.id, "question": c.question, "tags": list(c.tags)} for c in cs.added],
-        "changed": [{"id": ch.card.id, "question": ch.card.question, "fields": list(ch.fields)} for ch in cs.changed],
+        "added": [{"id": c.id, "question": _title(c), "tags": list(c.tags)} for c in cs.added],
+        "changed": [{"id": ch.card.id, "question": _title(ch.card), "fields": list(ch.fields)} for ch in cs.changed],
         "retired": [{"id": cid, "reason": why} for cid, why in cs.retired.items()],
     }
     return json.dumps(data, ensure_ascii=False, indent=2)

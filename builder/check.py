@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from . import cloze
 from .cache import RenderCache
 from .cards import Card, Collection, did_you_mean
 from .config import Config
 from .errors import Finding
-from .lock import Lock
+from .lock import Lock, reverse_key
 from .render import HTML_TAGS, fence_info, find_fences, media_key, scan_inline
 
 _IMG_MD_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -93,7 +94,7 @@ def rule_tags(col: Collection, ctx: Context) -> Iterator[Finding]:
 
 def rule_media(col: Collection, ctx: Context) -> Iterator[Finding]:
     for card in col.cards:
-        for key, text in (("question", card.question), ("answer", card.answer), ("extra", card.extra)):
+        for key, text in _fields(card):
             for ref in image_refs(text):
                 if media_key(ref) not in ctx.media_files:
                     hint = did_you_mean(media_key(ref), ctx.media_files)
@@ -107,7 +108,161 @@ def rule_media(col: Collection, ctx: Context) -> Iterator[Finding]:
                     )
 
 
-BUILD_RULES: tuple[Rule, ...] = (rule_duplicate_ids, rule_tags, rule_media)
+def _regions(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int]]]:
+    """(math spans, code spans, fenced code blocks) of a field as offsets [start, end)."""
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    fences = [(offsets[a], min(offsets[b + 1] - 1, len(text))) for a, b, _i, _l, _c in find_fences(lines)]
+    segments = scan_inline(_mask_spans(text, fences))
+    math = [(a, b) for kind, a, b, _p in segments if kind == "math"]
+    code = [(a, b) for kind, a, b, _p in segments if kind == "code"]
+    return math, code, fences
+
+
+def _inside(spans: list[tuple[int, int]], at: int) -> tuple[int, int] | None:
+    return next(((a, b) for a, b in spans if a <= at < b), None)
+
+
+def _own_line(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is all of its line but for spaces."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end == -1 else line_end
+    return not text[line_start:start].strip() and not text[end:line_end].strip()
+
+
+def cloze_problems(text: str) -> Iterator[tuple[int, str, str]]:
+    """(offset, problem, fix) for a cloze card's text, read as Anki reads it (cloze.py)."""
+    parsed = cloze.parse(text)
+    for at, number in parsed.unclosed:
+        yield at, f"cloze '{{{{c{number}::' is never closed, so Anki shows no cloze", "add '}}' where it ends"
+    used = {c.number for c in parsed.clozes}
+    if not parsed.clozes and not parsed.unclosed:
+        yield 0, "a cloze card has no cloze", "mark what to recall as {{c1::…}} (and {{c2::…}} for a second card)"
+    if 0 in used:
+        first = next(c for c in parsed.clozes if c.number == 0)
+        yield first.start, "'c0' is not a cloze number, so it makes no card", "number clozes from c1"
+    positive = sorted(n for n in used if n > 0)
+    gaps = [n for n in range(1, positive[-1] + 1) if n not in used] if positive else []
+    if gaps:
+        first = next(c for c in parsed.clozes if c.number > gaps[0])
+        shown = ", ".join(f"c{n}" for n in gaps)
+        yield (
+            first.start,
+            f"cloze numbers skip {shown} (used: {', '.join(f'c{n}' for n in positive)})",
+            "number clozes without gaps, c1, c2, …: each number is one card",
+        )
+    math, code, fences = _regions(text)
+    for c in parsed.clozes:
+        name = f"c{c.number}"
+        for spans, what, fix_end in (
+            (math, "formula", "write '} }' with a space inside the formula"),
+            (code, "code", "write '} }' with a space, or keep that code out of the cloze"),
+            (fences, "code block", "write '} }' with a space, or keep that code out of the cloze"),
+        ):
+            opened = _inside(spans, c.start)
+            closed = _inside(spans, c.close)
+            if closed and closed != opened:
+                yield (
+                    c.close,
+                    f"'}}}}' inside the {what} ends cloze {name} early (Anki ends a cloze at the first '}}}}')",
+                    fix_end,
+                )
+            elif opened and opened != closed:
+                yield (
+                    c.start,
+                    f"cloze {name} starts inside a {what} and ends outside it",
+                    (f"put the whole {what} inside the cloze, or the cloze inside the {what}"),
+                )
+            if c.sep is not None:
+                sep_in = _inside(spans, c.sep)
+                if sep_in and sep_in != opened:
+                    yield (
+                        c.sep,
+                        f"'::' inside the {what} starts cloze {name}'s hint, so Anki hides only the text before it",
+                        "keep '::' out of the cloze (a hint comes last: {{c1::answer::hint}})",
+                    )
+        if _inside(fences, c.start) and _inside(fences, c.start) == _inside(fences, c.close):
+            yield (
+                c.start,
+                f"cloze {name} is inside a code block, where highlighting splits it so Anki cannot see it",
+                (
+                    f"put the whole block in the cloze ('{{{{{name}::' and '}}}}' on lines of their own around it), "
+                    "or use inline code"
+                ),
+            )
+        content = text[c.opener_end : c.close]
+        spans_block = "\n\n" in re.sub(r"\n[ \t]+\n", "\n\n", content) or any(c.start < a < c.close for a, _b in fences)
+        if spans_block:
+            closer_start = c.sep if c.sep is not None and _own_line(text, c.sep, c.end) else c.close
+            if not (_own_line(text, c.start, c.opener_end) and _own_line(text, closer_start, c.end)):
+                yield (
+                    c.start,
+                    f"cloze {name} spans paragraphs or a code block, which breaks its HTML in Anki",
+                    (
+                        f"write '{{{{{name}::' and '}}}}' on lines of their own around the block, "
+                        "or keep the cloze inside one paragraph"
+                    ),
+                )
+
+
+def rule_cloze(col: Collection, ctx: Context) -> Iterator[Finding]:
+    for card in col.cards:
+        if card.type == "cloze" and card.text:
+            for offset, problem, fix in cloze_problems(card.text):
+                yield Finding(card.path, card.line_at("text", offset), card.id, problem, fix, rule="cloze")
+
+
+def rule_cloze_markers(col: Collection, ctx: Context) -> Iterator[Finding]:
+    """Only a cloze card's `text` goes through Anki's cloze filter; anywhere else a marker shows as typed."""
+    for card in col.cards:
+        for key, text in _fields(card):
+            if key == "text" or "{{c" not in text:  # the cheap test first: builds run this rule on every field
+                continue
+            m = cloze.OPEN_RE.search(ctx.prose(text)[0])
+            if m:
+                fix = (
+                    "make it a cloze card: type: cloze, with the text in 'text:'"
+                    if card.type == "basic"
+                    else "clozes go in 'text'; 'extra' is shown as written"
+                )
+                yield Finding(
+                    card.path,
+                    card.line_at(key, m.start()),
+                    card.id,
+                    f"cloze marker '{m[0]}' in the {card.type} card's '{key}' would show as typed",
+                    fix,
+                    rule="cloze",
+                )
+
+
+def rule_note_type(col: Collection, ctx: Context) -> Iterator[Finding]:
+    """A built card keeps its note type: Anki cannot convert a note's type on import."""
+    for card in col.cards:
+        entry = ctx.lock.entries.get(card.id)
+        if entry is not None and entry.kind != card.type:
+            yield Finding(
+                card.path,
+                card.line_of("type"),
+                card.id,
+                f"was built as a {entry.kind} card and is now {card.type}; Anki cannot change a note's type on "
+                "import, so learners would never get this card",
+                f"keep it {entry.kind}; for a {card.type} card, retire this id in {col.retired_path} "
+                "and make a new card with a new id",
+                rule="identity",
+            )
+
+
+BUILD_RULES: tuple[Rule, ...] = (
+    rule_duplicate_ids,
+    rule_tags,
+    rule_media,
+    rule_cloze,
+    rule_cloze_markers,
+    rule_note_type,
+)
 
 
 def media_files(config: Config) -> frozenset[str]:
@@ -187,7 +342,7 @@ def run_checks(config: Config, cache: RenderCache | None = None) -> Report:
 
 # --- contributor rules (ankibuild check): what review would miss -------------------------------
 
-TEXT_FIELDS = ("question", "answer", "extra")
+TEXT_FIELDS = ("question", "answer", "text", "extra")
 PYTHON_LANGS = frozenset({"python", "py", "python3"})
 VOID_TAGS = frozenset({"br", "hr", "img", "wbr"})
 COMMON_LANGS = ("python", "bash", "text", "json", "yaml", "cpp", "sql")
@@ -438,6 +593,29 @@ def rule_identity(col: Collection, ctx: Context) -> Iterator[Finding]:
             rule="identity",
         )
     for card in col.cards:
+        if not card.reverse and card.id in ctx.lock.reverse_ids and reverse_key(card.id) not in col.retired:
+            key = reverse_key(card.id)
+            yield Finding(
+                card.path,
+                card.line_of("reverse") if "reverse" in card.lines else card.line_of("id"),
+                card.id,
+                "its reverse card was built before and stays in every learner's collection: turning 'reverse' "
+                "off does not remove it, and it gets no more updates",
+                f"turn 'reverse: true' back on; or, if it is meant to go, add '{key}: reason' to {col.retired_path} "
+                "and tell learners they may delete it",
+                severity="warning",
+                rule="identity",
+            )
+        if card.reverse and reverse_key(card.id) in col.retired:
+            line, _reason = col.retired[reverse_key(card.id)]
+            yield Finding(
+                card.path,
+                card.line_of("reverse"),
+                card.id,
+                f"its reverse card was retired ({col.retired_path}:{line}) and may not come back",
+                "remove 'reverse: true'",
+                rule="identity",
+            )
         if card.id in col.retired:
             line, _reason = col.retired[card.id]
             yield Finding(
@@ -487,15 +665,21 @@ def near_duplicates(questions: list[str], threshold: float = NEAR_DUPLICATE) -> 
             index.setdefault(g, []).append(j)
 
 
+def cloze_prompt(text: str) -> str:
+    """A cloze text with its markers taken out, for comparing it with questions."""
+    return re.sub(r"\{\{c\d+::|\}\}", "", text)
+
+
 def rule_near_duplicates(col: Collection, ctx: Context) -> Iterator[Finding]:
     cards = col.cards
-    for i, j, score in near_duplicates([c.question for c in cards]):
+    for i, j, score in near_duplicates([c.question or cloze_prompt(c.text) for c in cards]):
         a, b = cards[i], cards[j]
         yield Finding(
             b.path,
-            b.line_of("question"),
+            b.line_of("question" if b.question else "text"),
             b.id,
-            f"question is nearly the same as card '{a.id}' ({a.path}:{a.line_of('question')}, similarity {score:.2f})",
+            f"question is nearly the same as card '{a.id}' "
+            f"({a.path}:{a.line_of('question' if a.question else 'text')}, similarity {score:.2f})",
             "merge the two cards and list both sources, or make the questions ask different things",
             severity="warning",
             rule="near-duplicate",

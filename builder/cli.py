@@ -15,6 +15,7 @@ from .cache import RenderCache, default_cache_dir
 from .cards import load_collection
 from .check import run_checks
 from .config import load_config
+from .layout import KINDS
 from .new import add_card
 from .preview import MATHJAX_HELP
 
@@ -101,6 +102,8 @@ class _Progress:
 def main(ctx: click.Context, project, verbose, **build_args) -> None:
     """Build the Anki deck from the YAML cards (the default command)."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    if ctx.invoked_subcommand == "init":
+        return  # a new project has no config yet
     ctx.obj = load_config(project)
     if ctx.invoked_subcommand is None:
         ctx.invoke(build_cmd, **build_args)
@@ -121,8 +124,9 @@ def build_cmd(config, tags, exclude, out, jobs, cache_dir, no_cache) -> None:
     if result.up_to_date:
         click.echo(f"Up to date: {result.built} cards, nothing changed since the last build → {config.rel(result.out)}")
         return
+    reverse = f" + {result.reverse} reverse" if result.reverse else ""
     click.echo(
-        f"Built {result.built} cards ({result.added} added, {result.changed} changed, "
+        f"Built {result.built} cards{reverse} ({result.added} added, {result.changed} changed, "
         f"{result.unchanged} unchanged since the lock; note type {result.notetype}; "
         f"{result.media} media; {cache.hits} rendered from cache) → {config.rel(result.out)}"
     )
@@ -170,13 +174,32 @@ def check_cmd(config, strict, fmt) -> None:
 @click.option(
     "--file", "file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Card file to append to."
 )
+@click.option(
+    "--type", "kind", type=click.Choice(KINDS), default="basic", help="basic (question/answer) or cloze ({{c1::…}})."
+)
+@click.option("--reverse", is_flag=True, help="A basic card that also asks answer → question.")
 @click.pass_obj
-def new_cmd(config, tag, question, file) -> None:
+def new_cmd(config, tag, question, file, kind, reverse) -> None:
     """Append a card skeleton with a fresh unique id to the right topic file."""
     col = load_collection(config)
     taken = {c.id for c in col.cards} | read_lock(config).card_ids | set(col.retired)
-    path, line, card_id = add_card(config, col, taken, tag, question, file)
-    click.echo(f"{config.rel(path)}:{line}: added card '{card_id}'; write its answer, then run `ankibuild check`")
+    path, line, card_id = add_card(config, col, taken, tag, question, file, kind, reverse)
+    todo = "mark its clozes" if kind == "cloze" else "write its answer"
+    click.echo(f"{config.rel(path)}:{line}: added card '{card_id}'; {todo}, then run `ankibuild check`")
+
+
+@main.command("init")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", "deck_name", help="The deck's name in Anki (default: from the folder's name).")
+def init_cmd(folder, deck_name) -> None:
+    """Start a new deck project in FOLDER, with its own fresh identity."""
+    from .init import init_project  # only this command needs it (and `secrets`): keep start-up short
+
+    written = init_project(folder, deck_name)
+    shown = folder.resolve()
+    click.echo(f"New deck project in {shown} ({len(written)} files). Next:")
+    click.echo(f"  cd {shown} && ankibuild check && ankibuild   # builds dist/*.apkg for Anki's File → Import…")
+    click.echo("Keep the identity values in pyproject.toml as they are, forever: learners' notes are matched by them.")
 
 
 @main.command("changes")

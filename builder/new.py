@@ -28,7 +28,7 @@ def slugify(text: str) -> str:
 
 def fresh_id(question: str, tag: str, taken: set[str]) -> str:
     """A readable id from the question (or the tag when it has no ASCII words), made unique."""
-    base = slugify(question) or f"{tag.rsplit('::', 1)[-1]}-card"
+    base = slugify(re.sub(r"\{\{c\d+::|::[^}]*\}\}|\}\}", " ", question)) or f"{tag.rsplit('::', 1)[-1]}-card"
     if base not in taken:
         return base
     n = 2
@@ -74,27 +74,52 @@ def _layout(text: str, where: str) -> Layout:
     return Layout(dash_column=items.value[0].start_mark.column - 2, file_tags=file_tags)
 
 
-def skeleton(card_id: str, question: str, tags: list[str], dash_column: int) -> str:
+def skeleton(
+    card_id: str, question: str, tags: list[str], dash_column: int, kind: str = "basic", reverse: bool = False
+) -> str:
+    """The card's YAML. `question` is a basic card's question, or the start of a cloze card's text."""
     pad = " " * dash_column
     body = " " * (dash_column + 2)
     lines = [f"{pad}- id: {card_id}"]
+    if kind != "basic":
+        lines.append(f"{body}type: {kind}")
     if tags:
         lines.append(f"{body}tags: [{', '.join(tags)}]")
-    if question:
-        lines += [f"{body}question: |", f"{body}  {question}"]
+    if kind == "cloze":
+        # An empty text, or one without a {{c1::…}}, fails `ankibuild check` until it is written.
+        lines.append(f"{body}text: |")
+        if question:
+            lines.append(f"{body}  {question}")
+        lines.append(f"{body}# extra: |   (optional: the why, a pitfall; shown under the text)")
     else:
-        lines.append(f'{body}question: ""')
-    # An empty answer fails `ankibuild check` until the contributor writes it.
-    lines += [
-        f"{body}answer: |",
-        f"{body}# extra: |   (optional: the why, a pitfall, the interviewer's follow-up)",
-        f"{body}source: []",
-    ]
+        if reverse:
+            lines.append(f"{body}reverse: true")
+        if question:
+            lines += [f"{body}question: |", f"{body}  {question}"]
+        else:
+            lines.append(f'{body}question: ""')
+        # An empty answer fails `ankibuild check` until the contributor writes it.
+        lines += [
+            f"{body}answer: |",
+            f"{body}# extra: |   (optional: the why, a pitfall, the interviewer's follow-up)",
+        ]
+    lines.append(f"{body}source: []")
     return "\n".join(lines) + "\n"
 
 
-def add_card(config: Config, col: Collection, taken: set[str], tag: str, question: str = "", file: Path | None = None):
+def add_card(
+    config: Config,
+    col: Collection,
+    taken: set[str],
+    tag: str,
+    question: str = "",
+    file: Path | None = None,
+    kind: str = "basic",
+    reverse: bool = False,
+):
     """Append a skeleton; returns (path, line of the new card, its id)."""
+    if reverse and kind != "basic":
+        raise AnkibuildError("--reverse is for basic cards (a cloze card asks each cloze in turn)")
     if tag not in col.registry.tags:
         hint = did_you_mean(tag, col.registry.tags)
         raise AnkibuildError(f"unknown tag '{tag}' ({hint or 'declare it in ' + col.registry.path + ' first'})")
@@ -105,10 +130,10 @@ def add_card(config: Config, col: Collection, taken: set[str], tag: str, questio
         layout = _layout(text, config.rel(path))
         tags = [] if tag in layout.file_tags else [tag]
         prefix = text if text.endswith("\n") or not text else text + "\n"
-        addition = skeleton(card_id, question, tags, layout.dash_column)
+        addition = skeleton(card_id, question, tags, layout.dash_column, kind, reverse)
     else:
         prefix = f"tags: [{tag}]\ncards:\n"
-        addition = skeleton(card_id, question, [], 2)
+        addition = skeleton(card_id, question, [], 2, kind, reverse)
     line = prefix.count("\n") + 1
     write_atomic(path, (prefix + addition).encode("utf-8"))
     return path, line, card_id

@@ -1,15 +1,17 @@
-"""The note type: fields, templates and CSS, with ids fixed forever.
+"""The note types: fields, templates and CSS, with the ids each deck's config fixes forever.
 
 Anki matches a note type by id and its fields and templates by their `id` key (see
 shared/docs/anki-import.md). Changing a field or template *list* (adding, removing, reordering)
 is a schema change: every learner's notes would become "conflicting" and stop updating, and
-AnkiWeb would demand a full sync. CSS, template HTML and the name can change freely; each
-change gets a newer note type `mod` from the lock. tests/golden/notetype-schema.json pins this.
+AnkiWeb would demand a full sync. So the layout is the tool's (layout.py) and the ids the deck's
+(`[tool.ankibuild.notetypes.*]`). CSS, template HTML and the name can change freely; each
+change gets a newer note type `mod` from the lock. tests/golden/notetype*-schema.json pin this.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -17,29 +19,17 @@ from functools import cache
 from pygments.formatters import HtmlFormatter
 from pygments.styles import get_style_by_name
 
+from .config import Config, NoteTypeIds
+from .layout import LAYOUTS
 from .render import CODE_CSS_CLASS
 
-NOTETYPE_ID = 1_763_862_400_123
-NOTETYPE_NAME = "LLM Interview (ankibuild)"
-
-# (name, fixed id). Order is the field order in every note: never change it.
-FIELDS = (
-    ("Question", 2_579_782_694_648_928),
-    ("Answer", 951_554_044_309_877),
-    ("Extra", 3_525_319_889_284_582),
-    ("Source", 2_038_855_519_326_055),
-    ("ID", 167_849_371_102_471),
-)
+# The default code styles (`code-style-light` / `code-style-dark` in the config) both meet WCAG AA
+# (4.5:1) for every token colour on the card backgrounds below.
 # The editor's font for every field. genanki's default, "Liberation Sans", is missing on Windows and
 # macOS, so Anki's editor fell back to a serif font. Anki's editor quotes a font name unless it is
 # all lowercase letters and hyphens, so a generic family like this one stays generic: the system's
 # sans-serif font, with its CJK fallback, on every platform. Not part of the schema.
 FIELD_FONT = "sans-serif"
-TEMPLATE_NAME = "Recall"
-TEMPLATE_ID = 4_455_257_155_701_710
-
-LIGHT_CODE_STYLE = "default"  # both styles meet WCAG AA (4.5:1) for every token colour
-DARK_CODE_STYLE = "github-dark"
 
 FRONT = """\
 <div class="ab ab-front">
@@ -55,8 +45,37 @@ BACK = """\
 <div class="ab-answer">{{Answer}}</div>
 {{#Extra}}<div class="ab-extra">{{Extra}}</div>{{/Extra}}
 <div class="ab-meta">{{#Source}}<div class="ab-refs">{{Source}}</div>{{/Source}}\
-<span class="ab-tags">{{Tags}}</span> · <span class="ab-id">{{ID}}</span></div>
+<span class="ab-tags">{{Tags}}</span> · <span class="ab-id">{{ID}}</span>REPORT</div>
 </div>"""
+
+CLOZE_FRONT = """\
+<div class="ab ab-front ab-cloze">
+<div class="ab-text">{{cloze:Text}}</div>
+</div>"""
+
+CLOZE_BACK = """\
+<div class="ab ab-back ab-cloze">
+<div class="ab-text">{{cloze:Text}}</div>
+{{#Extra}}<div class="ab-extra">{{Extra}}</div>{{/Extra}}
+<div class="ab-meta">{{#Source}}<div class="ab-refs">{{Source}}</div>{{/Source}}\
+<span class="ab-tags">{{Tags}}</span> · <span class="ab-id">{{ID}}</span>REPORT</div>
+</div>"""
+
+#: Where the "report a problem" link goes in a back template (nothing without `report-url`).
+REPORT_MARK = "REPORT"
+
+# The blanks and the revealed text: bold and blue, each colour at least 4.5:1 on its background.
+CLOZE_CSS = """\
+.ab .cloze { font-weight: 700; color: #0550ae; }
+.nightMode .ab .cloze, .night_mode .ab .cloze { color: #79c0ff; }
+.ab .cloze .highlight, .ab .cloze-inactive .highlight { font-weight: normal; }
+/* A revealed code block is marked as the answer by a bar on its left. */
+.ab .cloze .highlight { box-shadow: inset 4px 0 #0550ae; }
+.nightMode .ab .cloze .highlight, .night_mode .ab .cloze .highlight { box-shadow: inset 4px 0 #79c0ff; }
+"""
+REPORT_CSS = """\
+.ab-report { color: inherit; }
+"""
 
 BASE_CSS = """\
 .card {
@@ -112,10 +131,11 @@ mjx-container:not([display="true"]) > mjx-assistive-mml { right: 0; bottom: 0; }
 """
 
 
-def _code_css() -> str:
-    light = HtmlFormatter(style=LIGHT_CODE_STYLE)
-    dark = HtmlFormatter(style=DARK_CODE_STYLE)
-    light_fg = get_style_by_name(LIGHT_CODE_STYLE).styles.get(None, "") or "#1f2328"
+@cache  # every note type of a deck shares it, and building it reads every token style
+def _code_css(light_style: str, dark_style: str) -> str:
+    light = HtmlFormatter(style=light_style)
+    dark = HtmlFormatter(style=dark_style)
+    light_fg = get_style_by_name(light_style).styles.get(None, "") or "#1f2328"
     dark_fg = "#e6edf3"
     # Light rules only outside night mode, so no light colour leaks into a dark token.
     light_scope = f".card:not(.nightMode):not(.night_mode) .{CODE_CSS_CLASS}"
@@ -135,47 +155,99 @@ def _code_css() -> str:
 
 
 @dataclass(frozen=True)
+class Template:
+    name: str
+    id: int
+    front: str
+    back: str
+
+
+@dataclass(frozen=True)
 class NoteType:
+    kind: str  # 'basic' | 'cloze' (layout.py)
     id: int
     name: str
     fields: tuple[tuple[str, int], ...]
-    template_name: str
-    template_id: int
-    front: str
-    back: str
+    templates: tuple[Template, ...]
     css: str
+    cloze: bool = False
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _id in self.fields)
+
     field_font: str = FIELD_FONT
 
     def schema(self) -> dict:
         """What must never change by accident: ids and order of fields and templates."""
-        return {
+        schema = {
             "id": self.id,
             "fields": [{"name": name, "id": fid} for name, fid in self.fields],
-            "templates": [{"name": self.template_name, "id": self.template_id}],
+            "templates": [{"name": t.name, "id": t.id} for t in self.templates],
         }
+        return {**schema, "type": "cloze"} if self.cloze else schema
 
     def content_hash(self) -> str:
+        # One template's HTML under 'front'/'back': a basic note type's payload (and so its hash in
+        # the lock) has the shape it had before note types were configurable.
+        [template] = self.templates
         payload = {
             **self.schema(),
             "name": self.name,
-            "front": self.front,
-            "back": self.back,
+            "front": template.front,
+            "back": template.back,
             "css": self.css,
             "field_font": self.field_font,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def _report_link(url: str, label: str) -> str:
+    if not url:
+        return ""
+    href = html.escape(url).replace("{id}", "{{text:ID}}")
+    return f' · <a class="ab-report" href="{href}">{html.escape(label)}</a>'
+
+
 @cache
-def note_type() -> NoteType:
+def note_type(
+    ids: NoteTypeIds,
+    extra_css: str = "",
+    light_style: str = "default",
+    dark_style: str = "github-dark",
+    report_url: str = "",
+    report_label: str = "Report a problem",
+) -> NoteType:
+    """The note type of `ids.kind` with its configured ids, the deck's CSS and code styles."""
+    layout = LAYOUTS[ids.kind]
+    front, back = (CLOZE_FRONT, CLOZE_BACK) if layout.cloze else (FRONT, BACK)
+    back = back.replace(REPORT_MARK, _report_link(report_url, report_label))
+    css = BASE_CSS + _code_css(light_style, dark_style) + "\n"
+    if layout.cloze:
+        css += CLOZE_CSS
+    if report_url:
+        css += REPORT_CSS
+    if extra_css:
+        css += "/* the deck's own CSS (css-file) */\n" + extra_css.rstrip("\n") + "\n"
+    [(template_name, template_id)] = ids.templates
     return NoteType(
-        id=NOTETYPE_ID,
-        name=NOTETYPE_NAME,
-        fields=FIELDS,
-        template_name=TEMPLATE_NAME,
-        template_id=TEMPLATE_ID,
-        front=FRONT,
-        back=BACK,
-        css=BASE_CSS + _code_css() + "\n",
+        kind=ids.kind,
+        id=ids.id,
+        name=ids.name,
+        fields=ids.fields,
+        templates=(Template(template_name, template_id, front, back),),
+        css=css,
+        cloze=layout.cloze,
         field_font=FIELD_FONT,
     )
+
+
+def note_types(config: Config) -> dict[str, NoteType]:
+    """Every note type of the deck, by kind."""
+    extra = config.extra_css()
+    return {
+        kind: note_type(
+            ids, extra, config.code_style_light, config.code_style_dark, config.report_url, config.report_label
+        )
+        for kind, ids in config.notetypes.items()
+    }

@@ -15,21 +15,24 @@ import os
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import genanki
 
+from .cloze import numbers
 from .notetype import NoteType
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-def note_guid(namespace: str, card_id: str) -> str:
-    """The note's GUID: a function of the card id (and the project's fixed namespace) only."""
-    number = int.from_bytes(hashlib.sha256(f"{namespace}\x1f{card_id}".encode()).digest()[:8], "big")
+def note_guid(namespace: str, card_id: str, *variant: str) -> str:
+    """The note's GUID: a function of the deck's namespace, the card id and which of its notes
+    (`"reverse"` for the reverse note) only. `\x1f` never occurs in a namespace or an id."""
+    key = "\x1f".join((namespace, card_id, *variant))
+    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
     digits = []
     while number:
         number, rest = divmod(number, 62)
@@ -48,6 +51,7 @@ class PackagedNote:
     fields: tuple[str, ...]
     tags: tuple[str, ...]
     mod: int
+    kind: str = "basic"  # its note type
 
 
 @dataclass(frozen=True)
@@ -63,21 +67,32 @@ def _genanki_model(nt: NoteType) -> genanki.Model:
         nt.name,
         # genanki passes extra keys through: the fixed `id` is how Anki matches fields/templates.
         fields=[{"name": name, "id": fid, "font": nt.field_font} for name, fid in nt.fields],
-        templates=[{"name": nt.template_name, "id": nt.template_id, "qfmt": nt.front, "afmt": nt.back}],
+        templates=[{"name": t.name, "id": t.id, "qfmt": t.front, "afmt": t.back} for t in nt.templates],
         css=nt.css,
+        model_type=genanki.Model.CLOZE if nt.cloze else genanki.Model.FRONT_BACK,
     )
 
 
-def collection_bytes(notes: Sequence[PackagedNote], nt: NoteType, nt_mod: int, deck: Deck) -> bytes:
-    """The package's SQLite collection, deterministic for the same inputs."""
-    model = _genanki_model(nt)
+def collection_bytes(
+    notes: Sequence[PackagedNote], note_types: Mapping[str, tuple[NoteType, int]], deck: Deck
+) -> bytes:
+    """The package's SQLite collection, deterministic for the same inputs.
+
+    `note_types` maps each kind the notes use to its note type and the `mod` it gets.
+    """
+    models = {kind: _genanki_model(nt) for kind, (nt, _mod) in note_types.items()}
     gdeck = genanki.Deck(deck.id, deck.name, deck.description)
     for due, note in enumerate(notes):
-        gdeck.add_note(
-            genanki.Note(model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid, due=due)
+        gnote = genanki.Note(
+            model=models[note.kind], fields=list(note.fields), tags=list(note.tags), guid=note.guid, due=due
         )
+        if note_types[note.kind][0].cloze:
+            # One card per cloze number, read as Anki reads it (nested clozes too, which genanki's
+            # own regex misses); the text field comes first.
+            gnote.cards = [genanki.Card(n - 1) for n in numbers(note.fields[0])]
+        gdeck.add_note(gnote)
     # No wall clock: ids and card mods derive from the newest mod in the package.
-    stamp = max([nt_mod, *(n.mod for n in notes)])
+    stamp = max([*(mod for _nt, mod in note_types.values()), *(n.mod for n in notes)])
     conn = sqlite3.connect(":memory:")
     try:
         cursor = conn.cursor()
@@ -86,9 +101,11 @@ def collection_bytes(notes: Sequence[PackagedNote], nt: NoteType, nt_mod: int, d
         ids = dict(cursor.execute("SELECT guid, id FROM notes"))
         cursor.executemany("UPDATE notes SET mod = ? WHERE id = ?", [(n.mod, ids[n.guid]) for n in notes])
         (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
-        models = json.loads(models_json)
-        models[str(nt.id)]["mod"] = nt_mod
-        cursor.execute("UPDATE col SET models = ?", (json.dumps(models, sort_keys=True),))
+        packaged = json.loads(models_json)
+        for nt, mod in note_types.values():
+            if str(nt.id) in packaged:
+                packaged[str(nt.id)]["mod"] = mod
+        cursor.execute("UPDATE col SET models = ?", (json.dumps(packaged, sort_keys=True),))
         conn.commit()
         cursor.execute("VACUUM")
         return conn.serialize()

@@ -16,14 +16,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cloze import numbers, reveal
 from .notetype import NoteType
 
 # MathJax 3's single-file TeX→SVG bundle with every TeX extension, as Anki's tex-chtml-full has
 # (cards use \boldsymbol, which tex-svg.js would try to fetch): no font or extension files to load.
 MATHJAX_FILE = "tex-svg-full.js"
 MATHJAX_HELP = (
-    "MathJax was not found, so formulas show as TeX source. Get it with `make preview` (installs "
-    "mathjax@3 from npm into .venv/mathjax), or point ANKIBUILD_MATHJAX / --mathjax at a tex-svg-full.js."
+    "MathJax was not found, so formulas show as TeX source. Get it with `npm install mathjax@3` in the "
+    "project folder (in ankibuild's own repository: `make preview`, into .venv/mathjax), or point "
+    "ANKIBUILD_MATHJAX / --mathjax at a tex-svg-full.js."
 )
 
 
@@ -39,13 +41,24 @@ def find_mathjax(root: Path, explicit: Path | None = None) -> Path | None:
 
 
 _SECTION_RE = re.compile(r"\{\{#(\w+)\}\}(.*?)\{\{/\1\}\}", re.DOTALL)
-_FIELD_RE = re.compile(r"\{\{(\w+)\}\}")
+_FIELD_RE = re.compile(r"\{\{(?:(cloze|text):)?(\w+)\}\}")
+_TAG_RE = re.compile(r"<[^>]*>")
 
 
-def fill(template: str, fields: Mapping[str, str]) -> str:
-    """Anki's template syntax as our note type uses it: {{Field}} and {{#Field}}…{{/Field}}."""
+def fill(template: str, fields: Mapping[str, str], cloze: int = 0, question: bool = True) -> str:
+    """Anki's template syntax as our note types use it: {{Field}}, {{#Field}}…{{/Field}},
+    {{text:Field}} (HTML stripped) and {{cloze:Field}} for cloze card `cloze` (1-based)."""
     text = _SECTION_RE.sub(lambda m: m.group(2) if fields.get(m.group(1), "").strip() else "", template)
-    return _FIELD_RE.sub(lambda m: fields.get(m.group(1), ""), text)
+
+    def field(m: re.Match[str]) -> str:
+        value = fields.get(m.group(2), "")
+        if m.group(1) == "cloze":
+            return reveal(value, cloze, question)
+        if m.group(1) == "text":
+            return html.unescape(_TAG_RE.sub("", value))
+        return value
+
+    return _FIELD_RE.sub(field, text)
 
 
 @dataclass(frozen=True)
@@ -55,18 +68,26 @@ class PreviewCard:
     back: str
     tags: tuple[str, ...]
     source: tuple[str, ...]
+    variant: str = ""  # '' | 'reverse' | 'c1', 'c2' … (the card of a cloze note)
 
 
-def cards_from_fields(nt: NoteType, rendered: Sequence[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]]):
-    """PreviewCards from (id, field values, tags, source), filled into the note type's templates."""
-    names = [name for name, _id in nt.fields]
+def cards_from_fields(
+    nt: NoteType,
+    rendered: Sequence[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]],
+    variant: str = "",
+) -> list[PreviewCard]:
+    """PreviewCards from (id, field values, tags, source), filled into the note type's templates:
+    one per card Anki makes (a cloze note makes one per cloze number)."""
     out = []
+    [template] = nt.templates
     for card_id, values, tags, source in rendered:
-        fields = dict(zip(names, values, strict=True))
+        fields = dict(zip(nt.field_names, values, strict=True))
         fields["Tags"] = " ".join(tags)
-        front = fill(nt.front, fields)
-        back = fill(nt.back, {**fields, "FrontSide": front})
-        out.append(PreviewCard(card_id, front, back, tuple(tags), tuple(source)))
+        for number in numbers(fields["Text"]) if nt.cloze else [0]:
+            front = fill(template.front, fields, number, question=True)
+            back = fill(template.back, {**fields, "FrontSide": front}, number, question=False)
+            which = f"c{number}" if nt.cloze else variant
+            out.append(PreviewCard(card_id, front, back, tuple(tags), tuple(source), which))
     return out
 
 
@@ -147,9 +168,10 @@ def page(
     items = []
     for c in cards:
         source = f" · source {html.escape(', '.join(c.source))}" if c.source else ""
+        variant = f" <em>{html.escape(c.variant)}</em>" if c.variant else ""
         items.append(
             f'<section class="ab-item" data-id="{html.escape(c.id)}" data-tags="{html.escape(" ".join(c.tags))}">'
-            f"<header><code>{html.escape(c.id)}</code> · {html.escape(' '.join(c.tags))}{source}</header>"
+            f"<header><code>{html.escape(c.id)}</code>{variant} · {html.escape(' '.join(c.tags))}{source}</header>"
             f'<div class="ab-sides"><div class="ab-side"><div class="card">{c.front}</div></div>'
             f'<div class="ab-side"><div class="card">{c.back}</div></div></div></section>'
         )

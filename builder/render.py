@@ -380,8 +380,39 @@ def render_refs(refs: tuple[str, ...]) -> str:
     return "<br>".join(f'<span class="ab-ref">{render_ref(r)}</span>' for r in refs)
 
 
+# A cloze opener or closer alone on its line (around a code block, say): Markdown made it a
+# paragraph of its own, and a `<p>` that opens in one and closes in the other would break
+# Anki's cloze HTML. Unwrapped, the whole block sits inside the cloze's <span>.
+_LONE_CLOZE_MARK_RE = re.compile(r"<p>(\{\{c\d+::|(?:::[^<>\n]*)?\}\})</p>")
+
+
+_LONE_CLOZE_LINE_RE = re.compile(r"[ \t]*(?:\{\{c\d+::|(?:::.*)?\}\})[ \t]*")
+
+
+def render_cloze_text(renderer: Renderer, text: str) -> str:
+    """A cloze card's text: Markdown, with its cloze markers kept where Anki looks for them."""
+    lines = text.split("\n")
+    in_code = {i for start, end, *_rest in find_fences(lines) for i in range(start, end + 1)}
+    spaced: list[str] = []
+    for i, line in enumerate(lines):
+        # A marker line of its own becomes a paragraph of its own (unwrapped below), never glued
+        # to the paragraph next to it.
+        if i not in in_code and _LONE_CLOZE_LINE_RE.fullmatch(line):
+            spaced += ["", line, ""]
+        else:
+            spaced.append(line)
+    return _LONE_CLOZE_MARK_RE.sub(r"\1", renderer.markdown("\n".join(spaced)))
+
+
 def render_fields(renderer: Renderer, card: Card) -> tuple[str, ...]:
-    """The note's field values for one card, in the note type's field order."""
+    """The note's field values for one card, in its note type's field order (layout.py)."""
+    if card.type == "cloze":
+        return (
+            render_cloze_text(renderer, card.text),
+            renderer.markdown(card.extra),
+            render_refs(card.refs),
+            html.escape(card.id),
+        )
     return (
         renderer.markdown(card.question),
         renderer.markdown(card.answer),
@@ -389,6 +420,12 @@ def render_fields(renderer: Renderer, card: Card) -> tuple[str, ...]:
         render_refs(card.refs),
         html.escape(card.id),
     )
+
+
+def reverse_fields(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """A basic note's fields for its reverse note: the answer asks, the question answers."""
+    question, answer, *rest = fields
+    return (answer, question, *rest)
 
 
 # Worker side of parallel rendering: each process builds its Renderer once.

@@ -119,12 +119,22 @@
         if (ratio < out.minContrast) { out.minContrast = ratio; out.worst = `${el.className || 'pre'} in ${id}`; }
       }
     }
+
+    // Clozes: the blank and the revealed text are readable too (code in a cloze keeps its colours).
+    for (const el of root.querySelectorAll('.cloze')) {
+      if (!el.textContent.trim() || el.querySelector('.highlight')) continue;
+      out.clozes++;
+      const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      if (ratio < out.clozeContrast) { out.clozeContrast = ratio; out.clozeWorst = id; }
+    }
   }
 
   window.abProbe = function (cards) {
     const out = {
       ok: true, scrollbar: scrollbarWidth(), cards: cards.length, typeset: 0, inline: 0, raw: [], errors: [],
       lifted: [], wideInline: [], overflow: [], scrolling: [], blocks: 0, plain: [], minContrast: 99, worst: '',
+      clozes: 0, clozeContrast: 99, clozeWorst: '',
       pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth,
     };
     for (const { id, root } of cards) probeCard(id, root, out);

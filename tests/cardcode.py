@@ -50,7 +50,7 @@ def python_blocks(cards: list[Card]) -> list[Block]:
     out = []
     for card in cards:
         number = 0
-        for field in ("question", "answer", "extra"):
+        for field in ("question", "answer", "text", "extra"):  # a cloze card's code blocks run too
             blocks = prose_only(getattr(card, field))[1]
             for i, block in enumerate(blocks):
                 if block.lang not in PYTHON_LANGS:

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from builder import notetype
-from builder.build import GUID_NAMESPACE
 from builder.cli import main
+from builder.config import load_config
 from builder.package import note_guid
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -87,5 +87,6 @@ def changed_notetype(monkeypatch: pytest.MonkeyPatch, part: str, marker: str) ->
         notetype.note_type.cache_clear()
 
 
-def guid(card_id: str) -> str:
-    return note_guid(GUID_NAMESPACE, card_id)
+def guid(card_id: str, *variant: str, fixture: str = "basic") -> str:
+    """The GUID a card's note (or its `reverse` note) has in a fixture deck."""
+    return note_guid(load_config(FIXTURES / fixture).guid_namespace, card_id, *variant)

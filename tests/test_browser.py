@@ -23,7 +23,7 @@ import pytest
 from builder.build import build
 from builder.cache import RenderCache
 from builder.config import load_config
-from builder.notetype import note_type
+from builder.notetype import note_types
 from builder.preview import PreviewCard, cards_from_fields, find_mathjax, page
 from tests.ankiclient import Learner
 from tests.chromium import Chromium
@@ -73,29 +73,42 @@ def strip_style(card_html: str) -> str:
     return re.sub(r"^<style>.*?</style>", "", card_html, flags=re.DOTALL)
 
 
+DECKS = (ROOT, ROOT / "tests" / "fixtures" / "notetypes")  # the real deck, and the cloze and reverse examples
+
+
 @pytest.fixture(scope="module")
 def anki_cards(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[PreviewCard, PreviewCard]]:
-    """(as Anki renders it, as our preview fills it) for every card of the real deck."""
-    root = tmp_path_factory.mktemp("deck")
-    for name in ("cards", "media"):
-        if (ROOT / name).exists():
-            shutil.copytree(ROOT / name, root / name)
-    shutil.copy(ROOT / "pyproject.toml", root)
-    config = load_config(root)
-    result = build(config, out=root / "deck.apkg", cache=RenderCache(None))
-    learner = Learner(root / "anki" / "collection.anki2")
+    """(as Anki renders it, as our preview fills it) for every card of the decks, every cloze card too."""
+    base = tmp_path_factory.mktemp("decks")
+    learner = Learner(base / "anki" / "collection.anki2")
     try:
-        learner.import_apkg(result.out)
-        nt = note_type()
+        by_model = {}
+        for n, source in enumerate(DECKS):
+            root = base / f"deck{n}"
+            for name in ("cards", "media"):
+                if (source / name).exists():
+                    shutil.copytree(source / name, root / name)
+            shutil.copy(source / "pyproject.toml", root)
+            config = load_config(root)
+            result = build(config, out=root / "deck.apkg", cache=RenderCache(None))
+            learner.import_apkg(result.out)
+            by_model.update({nt.id: nt for nt in note_types(config).values()})
         pairs = []
         for nid in learner.col.db.list("select id from notes order by id"):
             note = learner.col.get_note(nid)
-            card = note.cards()[0]
-            ours = cards_from_fields(nt, [(note["ID"], tuple(note.fields), tuple(note.tags), (note["Source"],))])[0]
-            anki = PreviewCard(
-                ours.id, strip_style(card.question()), strip_style(card.answer()), ours.tags, ours.source
-            )
-            pairs.append((anki, ours))
+            nt = by_model[note.mid]
+            ours = cards_from_fields(nt, [(note["ID"], tuple(note.fields), tuple(note.tags), (note["Source"],))])
+            for card in note.cards():
+                mine = ours[card.ord] if nt.cloze else ours[0]
+                anki = PreviewCard(
+                    mine.id,
+                    strip_style(card.question()),
+                    strip_style(card.answer()),
+                    mine.tags,
+                    mine.source,
+                    mine.variant,
+                )
+                pairs.append((anki, mine))
         return pairs
     finally:
         learner.close()
@@ -103,8 +116,9 @@ def anki_cards(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[PreviewCa
 
 def test_preview_shows_exactly_what_anki_renders(anki_cards) -> None:
     assert len(anki_cards) > 300
+    assert {ours.variant for _anki, ours in anki_cards} >= {"c1", "c2"}  # cloze cards are among them
     for anki, ours in anki_cards:
-        assert (anki.front, anki.back) == (ours.front, ours.back), anki.id
+        assert (anki.front, anki.back) == (ours.front, ours.back), f"{anki.id} {anki.variant}"
 
 
 def run_page(page_html: str, tmp: Path, query: str, width: int, screenshot: Path | None = None) -> dict:
@@ -126,7 +140,8 @@ def run_page(page_html: str, tmp: Path, query: str, width: int, screenshot: Path
 def test_cards_render_right_in_every_mode_and_width(anki_cards, tmp_path: Path, mode: str, width: int) -> None:
     cards = [anki for anki, _ours in anki_cards]
     view = "phone" if width == 360 else "desktop"
-    page_html = page(cards, note_type().css, "browser test", MATHJAX, extra_script=HARNESS)
+    css = "\n".join(dict.fromkeys(nt.css for nt in note_types(load_config(ROOT)).values()))
+    page_html = page(cards, css, "browser test", MATHJAX, extra_script=HARNESS)
     shot = ARTIFACTS / f"cards-{mode}-{view}.png"
     result = run_page(page_html, tmp_path, f"mode={mode}&view={view}", width, shot)
 
@@ -142,4 +157,5 @@ def test_cards_render_right_in_every_mode_and_width(anki_cards, tmp_path: Path, 
     assert result["scrolling"]  # (the deck has wide code and display math, so the rule is exercised)
     assert result["blocks"] > 30 and result["plain"] == []  # code blocks carry highlighting
     assert result["minContrast"] >= 4.5, result["worst"]
+    assert result["clozes"] >= 4 and result["clozeContrast"] >= 4.5, result["clozeWorst"]  # blanks and answers
     assert result["pageWidth"] <= result["viewport"], result["outside"]

@@ -13,7 +13,7 @@ from builder import render
 from builder.build import build
 from builder.cache import RenderCache
 from builder.config import load_config
-from tests.conftest import Project
+from tests.conftest import Project, copy_fixture
 
 
 def run(project: Project, cache_dir: Path | None, **kwargs):
@@ -161,3 +161,12 @@ def test_a_broken_file_is_reported_on_every_run(project: Project, tmp_path: Path
         result = project.run("check", ok=False)
         assert result.exit_code != 0
         assert "cards/attention.yaml:3: card 'attention-formula': unknown key 'questoin'" in result.output
+
+
+def test_cloze_and_reverse_cards_are_cached_like_basic_ones(tmp_path: Path) -> None:
+    project = copy_fixture("notetypes", tmp_path / "typed")
+    _, cache = run(project, tmp_path / "c")
+    assert (cache.hits, cache.misses) == (0, 3)  # three cards; the reverse note reuses its card's fields
+    project.edit("cards/examples.yaml", "At \\(T = 1\\) it is", "At \\(T = 1\\) it is exactly")
+    result, cache = run(project, tmp_path / "c")
+    assert (cache.hits, cache.misses) == (2, 1) and result.changed == 1

@@ -47,7 +47,7 @@ def test_every_card_builds(real_copy: Path) -> None:
 def test_every_python_block_parses() -> None:
     blocks = 0
     for card in COLLECTION.cards:
-        for text in (card.question, card.answer, card.extra):
+        for text in (card.question, card.answer, card.text, card.extra):
             for _offset, lang, code, _info in prose_only(text)[1]:
                 if lang in ("python", "py", "python3"):
                     ast.parse(code, filename=card.id)

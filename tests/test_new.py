@@ -65,3 +65,46 @@ def test_slug_and_fresh_id() -> None:
     assert slugify("纯中文问题") == ""
     assert fresh_id("纯中文问题", "compression::quantization", set()) == "quantization-card"
     assert fresh_id("KV cache", "x", {"kv-cache", "kv-cache-2"}) == "kv-cache-3"
+
+
+def test_new_cloze_card_skeleton_fails_check_until_it_has_a_cloze(project: Project) -> None:
+    out = project.run(
+        "new", "--tags", "compression::pruning", "--type", "cloze", "-q", "Pruning removes weights."
+    ).output
+    assert out.startswith("cards/compression.yaml:16: added card 'pruning-removes-weights'; mark its clozes")
+    text = (project.root / "cards" / "compression.yaml").read_text()
+    assert text.endswith(
+        "  - id: pruning-removes-weights\n"
+        "    type: cloze\n"
+        "    tags: [compression::pruning]\n"
+        "    text: |\n"
+        "      Pruning removes weights.\n"
+        "    # extra: |   (optional: the why, a pitfall; shown under the text)\n"
+        "    source: []\n"
+    )
+    result = project.run("check", ok=False)
+    assert "cards/compression.yaml:20: card 'pruning-removes-weights': a cloze card has no cloze" in result.output
+    project.edit("cards/compression.yaml", "Pruning removes weights.", "Pruning removes {{c1::weights}}.")
+    assert project.run("check").exit_code == 0
+    card = yaml.safe_load((project.root / "cards" / "compression.yaml").read_text())["cards"][-1]
+    assert card["type"] == "cloze" and card["text"] == "Pruning removes {{c1::weights}}.\n"
+
+
+def test_new_cloze_id_ignores_the_markers(project: Project) -> None:
+    out = project.run("new", "--tags", "fundamentals", "--type", "cloze", "-q", "{{c1::Softmax::which?}} turns logits")
+    assert "added card 'softmax-turns-logits'" in out.output
+
+
+def test_new_reverse_card(project: Project) -> None:
+    project.run("new", "--tags", "fundamentals", "--reverse", "-q", "KV cache")
+    card = yaml.safe_load((project.root / "cards" / "attention.yaml").read_text())[-1]
+    assert card == {
+        "id": "kv-cache",
+        "tags": ["fundamentals"],
+        "reverse": True,
+        "question": "KV cache\n",
+        "answer": "",
+        "source": [],
+    }
+    result = project.run("new", "--tags", "fundamentals", "--reverse", "--type", "cloze", ok=False)
+    assert result.exit_code == 1 and "--reverse is for basic cards" in result.output

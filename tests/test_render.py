@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from builder.notetype import note_type
-from builder.render import Renderer, scan_inline
+from builder.config import load_config
+from builder.notetype import note_types
+from builder.render import Renderer, render_cloze_text, scan_inline
 
 HERE = Path(__file__).parent
 CASES = sorted((HERE / "fixtures" / "render").glob("*.md"))
@@ -38,27 +39,36 @@ def test_rendered_html_matches_golden(case: Path, update_golden: bool) -> None:
     check_golden(GOLDEN / "render" / f"{case.stem}.html", html + "\n", update_golden)
 
 
-def test_notetype_schema_is_pinned(update_golden: bool) -> None:
+DECK = load_config(HERE.parent)  # this repository's deck, with the ids it pins
+KINDS = {"basic": "notetype", "cloze": "notetype-cloze"}  # kind → golden file prefix
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_notetype_schema_is_pinned(kind: str, update_golden: bool) -> None:
     """Fields, templates and their ids must never change by accident (see notetype.py)."""
-    schema = json.dumps(note_type().schema(), indent=2) + "\n"
-    check_golden(GOLDEN / "notetype-schema.json", schema, update_golden)
+    schema = json.dumps(note_types(DECK)[kind].schema(), indent=2) + "\n"
+    check_golden(GOLDEN / f"{KINDS[kind]}-schema.json", schema, update_golden)
 
 
-def test_notetype_templates_and_css_golden(update_golden: bool) -> None:
-    nt = note_type()
-    check_golden(GOLDEN / "notetype-front.html", nt.front + "\n", update_golden)
-    check_golden(GOLDEN / "notetype-back.html", nt.back + "\n", update_golden)
-    check_golden(GOLDEN / "notetype.css", nt.css, update_golden)
+@pytest.mark.parametrize("kind", KINDS)
+def test_notetype_templates_and_css_golden(kind: str, update_golden: bool) -> None:
+    nt = note_types(DECK)[kind]
+    [template] = nt.templates
+    check_golden(GOLDEN / f"{KINDS[kind]}-front.html", template.front + "\n", update_golden)
+    check_golden(GOLDEN / f"{KINDS[kind]}-back.html", template.back + "\n", update_golden)
+    check_golden(GOLDEN / f"{KINDS[kind]}.css", nt.css, update_golden)
 
 
-def test_code_theme_rules_are_scoped_to_their_mode() -> None:
+@pytest.mark.parametrize("kind", KINDS)
+def test_code_theme_rules_are_scoped_to_their_mode(kind: str) -> None:
     """A highlighting rule outside `.card`/night-mode scope would leak one theme into the other."""
-    css = re.sub(r"/\*.*?\*/", "", note_type().css, flags=re.S)
+    css = re.sub(r"/\*.*?\*/", "", note_types(DECK)[kind].css, flags=re.S)
     selectors = [s.strip() for rule in re.findall(r"([^{}]+)\{", css) for s in rule.split(",")]
     code = [s for s in selectors if "highlight" in s or re.match(r"(pre|td|span|code)\b", s)]
     assert code, "no code-highlighting rules found in the note type CSS"
     scopes = (".card:not(.nightMode):not(.night_mode) .highlight", ".nightMode .highlight", ".night_mode .highlight")
-    loose = [s for s in code if not s.startswith(scopes) and not s.startswith(".ab ")]
+    ours = (".ab ", ".nightMode .ab ", ".night_mode .ab ")  # layout rules of the card, not theme colours
+    loose = [s for s in code if not s.startswith(scopes) and not s.startswith(ours)]
     assert not loose, f"unscoped code rules: {loose}"
 
 
@@ -141,3 +151,25 @@ def test_refs_show_as_text_with_links_and_sources_stay_hidden() -> None:
         '<span class="ab-ref">PyTorch &lt;docs&gt;</span>'
     )
     assert "000:6.8" not in "".join(render_fields(Renderer(), card))
+
+
+def cloze_html(text: str) -> str:
+    return render_cloze_text(Renderer(MEDIA), text)
+
+
+def test_cloze_markers_math_and_inline_code_survive_markdown() -> None:
+    out = cloze_html(r"The {{c1::scale::what?}} is \(s = {{c2::\frac{a}{b}}}\) and {{c3::`torch.round`}}.")
+    assert out == (r"The {{c1::scale::what?}} is \(s = {{c2::\frac{a}{b}}}\) and {{c3::<code>torch.round</code>}}.")
+
+
+def test_code_block_inside_a_cloze_sits_inside_it_not_in_a_paragraph() -> None:
+    out = cloze_html("Append to the cache:\n{{c1::\n```python\nk = cat([k, k_new])\n```\n::one line}}\nthen attend.")
+    assert "<p>{{c1::" not in out and "::one line}}</p>" not in out
+    opener, block, closer = out.index("{{c1::"), out.index('<div class="highlight'), out.index("::one line}}")
+    assert opener < block < closer
+    assert out.count("<p>") == out.count("</p>") == 2  # 'Append…' and 'then attend.' only
+
+
+def test_a_marker_line_inside_code_is_code() -> None:
+    out = cloze_html("{{c1::x}}\n\n```js\nif (a) {\n}}\n```")
+    assert "<p>}}</p>" not in out and "}}" in out.split('<div class="highlight')[1]

@@ -39,11 +39,35 @@ def test_tag_registry_matches_its_schema() -> None:
         {"id": "x", "question": "q", "answer": "a", "anser": "typo"},
         {"id": "x", "question": "q", "answer": "a", "tags": "compression"},
         {"id": "x", "question": "  ", "answer": "a"},
+        {"id": "x", "type": "cloze", "question": "q", "answer": "a"},  # a cloze card has text
+        {"id": "x", "type": "cloze", "text": "{{c1::a}}", "reverse": True},
+        {"id": "x", "question": "q", "answer": "a", "text": "t"},
+        {"id": "x", "question": "q", "answer": "a", "reverse": "yes"},
+        {"id": "x", "type": "clozed", "text": "t"},
     ],
 )
 def test_schema_rejects_what_the_loader_rejects(card: dict) -> None:
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate([card], SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "card",
+    [
+        {"id": "x", "type": "cloze", "text": "{{c1::a}}", "extra": "e", "tags": ["t"]},
+        {"id": "x", "question": "q", "answer": "a", "reverse": True, "refs": ["A, B, 2020."], "as_of": "2026-11"},
+    ],
+)
+def test_schema_accepts_what_the_loader_accepts(card: dict) -> None:
+    jsonschema.validate([card], SCHEMA)
+
+
+FIXTURE_FILES = sorted((ROOT / "tests" / "fixtures" / "notetypes" / "cards").glob("[!t]*.yaml"))
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=[p.name for p in FIXTURE_FILES])
+def test_cloze_and_reverse_examples_match_the_schema(path: Path) -> None:
+    jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), SCHEMA)
 
 
 def test_vscode_maps_the_schema_onto_card_files() -> None:

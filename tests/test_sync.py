@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from anki.sync_pb2 import SyncCollectionResponse
 
-from builder import notetype
+from builder.config import load_config
 from tests.ankiclient import Learner
 from tests.conftest import Project, changed_notetype, guid
 
@@ -133,7 +133,7 @@ def test_note_type_change_reaches_the_phone_by_normal_sync(project: Project, dev
     phone.sync()
 
     [nt] = phone.notetypes()
-    assert nt["id"] == notetype.NOTETYPE_ID
+    assert nt["id"] == load_config(project.root).notetypes["basic"].id
     assert "ab-synced" in (nt["css"] if part == "css" else nt["tmpls"][0]["afmt"])
     assert phone.card_states() == reviewed
     assert desktop.card_states() == reviewed
