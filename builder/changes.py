@@ -125,12 +125,12 @@ def _retired(text: str | None) -> dict[str, str]:
 
 
 def _differs(old: Card, new: Card) -> tuple[str, ...]:
-    return tuple(f for f in LEARNER_FIELDS if getattr(old, f, None) != getattr(new, f, None))
+    return tuple(f for f in LEARNER_FIELDS if getattr(old, f) != getattr(new, f))
 
 
 def _title(card: Card) -> str:
     """What the learner is asked: the question, or a cloze card's text."""
-    return card.question or getattr(card, "text", "")
+    return card.question or card.text
 
 
 def changes(config: Config, since: str | None = None) -> ChangeSet:
