@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: build test check lint format golden bench preview clean
+.PHONY: build test check lint format golden bench preview release clean
 
 build: $(VENV)/.base      ## set up and build the deck into dist/
 	$(BIN)/ankibuild
@@ -26,6 +26,9 @@ format: $(VENV)/.test
 
 golden: $(VENV)/.test     ## regenerate tests/golden/ after an intended rendering change; review the diff
 	$(BIN)/pytest tests/test_render.py --update-golden -q
+
+release: $(VENV)/.base    ## set up and write dist/release/: versioned packages per topic, CHANGES.md, SHA256SUMS
+	$(BIN)/ankibuild release
 
 preview: $(VENV)/.base $(VENV)/.browser  ## set up and write dist/preview.html (every card as Anki shows it)
 	$(BIN)/ankibuild preview

@@ -279,12 +279,19 @@ def build(
     cache: RenderCache | None = None,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    description: str | None = None,
+    frozen: bool = False,
 ) -> BuildResult:
-    """Load, validate, render and package; writes the .apkg and the lock, nothing else."""
+    """Load, validate, render and package; writes the .apkg and the lock, nothing else.
+
+    `description` replaces the deck description (a release's version line); with `frozen`, a build
+    that would give any note or the note type a new mod fails instead (releases never stamp).
+    """
     out = out or config.default_out
     cache = cache or RenderCache(None)
+    description = config.deck_description if description is None else description
     # Nothing changed since the last build of this output: it is already right.
-    inputs = input_digest(config, tags, exclude)
+    inputs = input_digest(config, tags, exclude) + hashlib.sha256(description.encode()).hexdigest()[:8]
     previous = cache.last_build(str(out.resolve()))
     if previous and previous[0] == inputs + _lock_digest(config) and out.is_file():
         if hashlib.sha256(out.read_bytes()).hexdigest() == previous[1]:
@@ -312,7 +319,12 @@ def build(
         status[state] += 1
         notes.append(PackagedNote(guid=guid, fields=note.fields, tags=note.card.tags, mod=mod, kind=note.kind))
 
-    deck = Deck(config.deck_id, config.deck_name, config.deck_description)
+    if frozen and (status["added"] or status["changed"] or nt_status["added"] or nt_status["changed"]):
+        raise AnkibuildError(
+            f"the lock is not up to date with the cards ({status['added']} added, {status['changed']} changed, "
+            f"note types {dict(nt_status)}): run `ankibuild` and commit {config.lock_file} before releasing"
+        )
+    deck = Deck(config.deck_id, config.deck_name, description)
     data = apkg_bytes(collection_bytes(notes, packaged, deck), list(payload.items()))
     write_atomic(out, data)
     # The lock follows the package: it is only updated once the package exists.

@@ -202,5 +202,37 @@ def init_cmd(folder, deck_name) -> None:
     click.echo("Keep the identity values in pyproject.toml as they are, forever: learners' notes are matched by them.")
 
 
+@main.command("changes")
+@click.option("--since", "since", default=None, help="Git ref to compare with (default: the latest v* release tag).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    help="markdown (release notes) or json.",
+)
+@click.pass_obj
+def changes_cmd(config, since, fmt) -> None:
+    """Cards added, changed and retired since a git ref (release notes)."""
+    from .changes import changes, render_json, render_markdown
+
+    cs = changes(config, since)
+    click.echo(render_json(cs) if fmt == "json" else render_markdown(cs, f"Changes since {cs.since}"))
+
+
+@main.command("release")
+@click.option("--version", "version", default=None, help="Release version (default: the v<version> tag on HEAD).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Render with this many processes (default: all cores).")
+@click.pass_obj
+def release_cmd(config, version, jobs) -> None:
+    """Write a release into dist/release/: versioned full and per-topic packages, CHANGES.md, SHA256SUMS."""
+    from .release import make_release
+
+    done = make_release(config, version, jobs)
+    click.echo(f"Release {done.version} ({done.date}; {done.changes.summary()}) → {config.rel(done.folder)}/")
+    for path in done.files:
+        click.echo(f"  {path.name}")
+
+
 if __name__ == "__main__":
     main()
