@@ -130,7 +130,7 @@ mjx-container[display="true"], .MathJax_Display { max-width: 100%; overflow-x: a
    Never vertically: Anki's CommonHTML output pokes a pixel below the last line. */
 mjx-container:not([display="true"]) { position: relative; }
 mjx-container:not([display="true"]) > mjx-assistive-mml { right: 0; bottom: 0; }
-.ab-question, .ab-answer, .ab-extra, .ab p { overflow-x: auto; overflow-y: hidden; }
+.ab-question, .ab-answer, .ab-text, .ab-extra, .ab p { overflow-x: auto; overflow-y: hidden; }
 .mobile .card { font-size: 17px; }
 """
 
