@@ -426,11 +426,11 @@ def attention_masks() -> Svg:
     g = Svg(
         "attention-masks",
         400,
-        232,
+        256,
         "注意力分数矩阵上的掩码（行是 query i，列是 key j，5 个位置中后 2 个是 pad）：因果掩码去掉 j > i 的上三角；"
         "padding mask 去掉 pad 所在的 key 列；decoder 两者同时用，取逻辑与。打叉的格子加 −∞，softmax 后权重为 0。",
     )
-    n, cell, real = 5, 19, 3
+    n, cell, real = 5, 18, 3
     tokens = ["我", "爱", "猫", "pad", "pad"]
     panels = [
         ("因果掩码", lambda i, j: j <= i),
@@ -438,16 +438,18 @@ def attention_masks() -> Svg:
         ("两者取与", lambda i, j: j <= i and j < real),
     ]
     for k, (title, keep) in enumerate(panels):
-        x0 = 34 + k * 128
+        x0 = 74 + k * 112
         g.text(x0 + n * cell / 2, 28, title, 14, bold=True)
         _mask_grid(g, x0, 64, cell, keep, n)
         if k < 2:
-            g.text(x0 + n * cell + 17, 64 + n * cell / 2, "∧" if k == 0 else "=", 16, bold=True)
-    g.text(34 + n * cell / 2, 50, "key j →", SMALL, color=INK2)
+            g.text(x0 + n * cell + 11, 64 + n * cell / 2, "∧" if k == 0 else "=", 16, bold=True)
+    g.text(74 + n * cell / 2, 50, "key j →", SMALL, color=INK2)
+    g.text(10, 50, "query i ↓", SMALL, anchor="start", color=INK2)
     for i in range(len(tokens)):
-        g.text(17, 64 + i * cell + cell / 2, str(i + 1), SMALL, color=INK2)
-    g.text(200, 184, "query 1–5 的 key 1–5：1 我  2 爱  3 猫  4 pad  5 pad", SMALL, color=INK2)
-    g.text(200, 208, "打 × 的分数加 −∞ → softmax 后权重为 0", SMALL, color=INK2)
+        g.text(60, 64 + i * cell + cell / 2, str(i + 1), SMALL, color=INK2)
+    g.text(200, 184, "行 = query i，列 = key j", SMALL, color=INK2)
+    g.text(200, 206, "位置：1 我、2 爱、3 猫、4 pad、5 pad", SMALL, color=INK2)
+    g.text(200, 232, "打 × 的分数加 −∞ → softmax 后权重为 0", SMALL, color=INK2)
     return g
 
 
@@ -456,7 +458,7 @@ def kv_head_sharing() -> Svg:
     g = Svg(
         "kv-head-sharing",
         400,
-        344,
+        352,
         "8 个 query 头时 K/V 的共享方式：MHA 每个 query 头一组 K/V（8 组）；GQA 每 4 个 query 头共享一组（2 组）；"
         "MQA 所有头共享 1 组；MLA 只缓存一个潜向量 c^KV 和一个共享的 RoPE key，用时再上投影出各头的 K/V。",
     )
@@ -464,7 +466,7 @@ def kv_head_sharing() -> Svg:
         ("MHA", 8, "2·8·d_h = 16 d_h"),
         ("GQA g=2", 2, "2·2·d_h = 4 d_h"),
         ("MQA", 1, "2·d_h"),
-        ("MLA", 0, "d_c + d_h^R = 4.5 d_h"),
+        ("MLA", 0, "d_c + d_h^R\nDeepSeek：4.5 d_h"),
     ]
     g.text(246, 20, "每 token 每层缓存的元素", SMALL, color=INK2)
     for r, (name, groups, cost) in enumerate(rows):
@@ -484,8 +486,10 @@ def kv_head_sharing() -> Svg:
             g.box(78, y + 40, 104, 20, "c^KV + k^R", "purple", SMALL)
             for h in range(8):
                 g.arrow(78 + h * 20 + 8, y + 17, 130, y + 39, arrow=False, width=1, dash=True)
-        g.text(246, y + 30, cost, 14, anchor="start")
-    g.text(8, 334, "蓝：query 头；橙：缓存的 K/V 头；紫：MLA 缓存的潜向量", SMALL, anchor="start", color=INK2)
+        lines = cost.split("\n")
+        for k, line in enumerate(lines):
+            g.text(246, y + 30 + (k - (len(lines) - 1) / 2) * 18, line, 14, anchor="start")
+    g.text(8, 340, "蓝：query 头；橙：缓存的 K/V 头；紫：MLA 缓存的潜向量", SMALL, anchor="start", color=INK2)
     return g
 
 
@@ -920,7 +924,7 @@ def speculative_decoding_verify() -> Svg:
     g = Svg(
         "speculative-decoding-verify",
         400,
-        262,
+        276,
         "投机解码的一轮：草稿模型依次猜 4 个 token d1–d4；目标模型一次前向并行验证这 4 个位置；"
         "d1、d2 被接受，d3 被拒绝，在该位置从修正分布 norm(max(0, p − q)) 重新采样一个 token，d4 丢弃。"
         "这一轮目标模型前向 1 次，产出 3 个 token；若 4 个全被接受，还能多得第 5 个。",
@@ -934,18 +938,18 @@ def speculative_decoding_verify() -> Svg:
     g.box(10, 90, 380, 46, "② 目标模型（大）一次前向\n并行算出这 4 个位置（及下一位）的 p", "purple", SMALL)
     for i in range(4):
         g.arrow(130 + i * 72, 66, 130 + i * 72, 88)
-    g.text(10, 182, "③ 按", SMALL, anchor="start", bold=True)
-    g.text(10, 200, "min(1, p/q)", SMALL, anchor="start", bold=True)
+    for k, line in enumerate(("③ 按", "min(1, p/q)", "逐个接受")):
+        g.text(10, 170 + k * 18, line, SMALL, anchor="start", bold=True)
     verdicts = [("d1 ✓", "green"), ("d2 ✓", "green"), ("d3 ✗", "red"), ("d4 丢弃", "grey")]
     for i, (label, kind) in enumerate(verdicts):
-        g.box(100 + i * 72, 174, 60, 30, label, kind, SMALL, dash=kind == "grey")
-        g.arrow(130 + i * 72, 138, 130 + i * 72, 172)
-    g.box(244, 216, 60, 30, "t3", "orange", 14)
-    g.arrow(274, 206, 274, 214)
-    g.text(10, 222, "d3 处改从", SMALL, anchor="start", color=INK2)
-    g.text(10, 240, "norm(max(0, p−q)) 采样 →", SMALL, anchor="start", color=INK2)
-    g.text(316, 224, "本轮 3 个", SMALL, anchor="start")
-    g.text(316, 242, "token", SMALL, anchor="start")
+        g.box(100 + i * 72, 173, 60, 30, label, kind, SMALL, dash=kind == "grey")
+        g.arrow(130 + i * 72, 138, 130 + i * 72, 171)
+    g.box(244, 230, 60, 30, "t3", "orange", 14)
+    g.arrow(274, 205, 274, 228)
+    g.text(10, 236, "d3 处改从", SMALL, anchor="start", color=INK2)
+    g.text(10, 254, "norm(max(0, p−q)) 采样 →", SMALL, anchor="start", color=INK2)
+    g.text(316, 238, "本轮 3 个", SMALL, anchor="start")
+    g.text(316, 256, "token", SMALL, anchor="start")
     return g
 
 
@@ -954,7 +958,7 @@ def ppo_rlhf_loop() -> Svg:
     g = Svg(
         "ppo-rlhf-loop",
         400,
-        320,
+        340,
         "PPO-RLHF 的一次迭代：① actor 对一批 prompt 采样回复；② 奖励模型给整条回复打分，reference 和 actor "
         "算每个 token 的 log-prob 得到 KL，critic 算每个 token 的价值；③ 组装逐 token 奖励（KL 惩罚加末尾的 RM 分数），"
         "用 GAE 算优势和回报；④ 切 minibatch 跑几个 PPO epoch，更新 actor 和 critic；⑤ 把新权重同步给推理引擎。",
@@ -962,24 +966,27 @@ def ppo_rlhf_loop() -> Svg:
     g.box(10, 20, 110, 34, "一批 prompt", "yellow", 14)
     g.box(150, 14, 160, 46, "① Actor 采样回复\n（推理引擎，可训练）", "blue", SMALL)
     g.arrow(120, 37, 148, 37)
-    g.text(200, 78, "② 打分 / 前向（同一批回复）", SMALL, bold=True)
+    # ② heading on the left, clear of the fan-out: ① → a bus at y = 94 → one arrow down into each model
+    g.text(10, 78, "② 打分 / 前向（同一批回复）", SMALL, anchor="start", bold=True)
     models = [
         ("奖励模型\n整条分数", "grey"),
         ("Reference\nlog-prob", "grey"),
         ("Actor\nlog π_old", "blue"),
         ("Critic\n价值 V(s_t)", "green"),
     ]
+    g.line([(230, 60), (230, 94)], arrow=False, width=1)
+    g.line([(54, 94), (342, 94)], arrow=False, width=1)
     for k, (label, kind) in enumerate(models):
-        g.box(10 + k * 96, 92, 88, 44, label, kind, SMALL)
-        g.arrow(230, 60, 54 + k * 96, 90, width=1)
-    g.text(390, 150, "灰 = 冻结", SMALL, anchor="end", color=INK2)
-    g.box(40, 166, 320, 46, "③ r_t = −β·KL_t（末 token 再加 RM 分数）\nGAE → 优势 A_t、回报 R_t", "orange", SMALL)
+        g.box(10 + k * 96, 110, 88, 44, label, kind, SMALL)
+        g.arrow(54 + k * 96, 94, 54 + k * 96, 108, width=1)
+    g.box(40, 184, 320, 46, "③ r_t = −β·KL_t（末 token 再加 RM 分数）\nGAE → 优势 A_t、回报 R_t", "orange", SMALL)
     for x_from, x_to in ((54, 54), (150, 200), (246, 200), (342, 342)):
-        g.arrow(x_from, 136, x_to, 164, width=1)
-    g.box(40, 232, 320, 46, "④ 几个 PPO epoch（minibatch）\nactor：clip 损失   critic：价值损失", "blue", SMALL)
-    g.arrow(200, 212, 200, 230)
-    g.line([(360, 255), (388, 255), (388, 37), (312, 37)])
-    g.text(200, 302, "⑤ 新权重同步给推理引擎，回到 ①", SMALL, color=INK2)
+        g.arrow(x_from, 154, x_to, 182, width=1)
+    g.box(40, 250, 320, 46, "④ 几个 PPO epoch（minibatch）\nactor：clip 损失；critic：价值损失", "blue", SMALL)
+    g.arrow(200, 230, 200, 248)
+    g.line([(360, 273), (388, 273), (388, 37), (312, 37)])
+    g.text(10, 320, "⑤ 新权重同步给推理引擎，回到 ①", SMALL, anchor="start", color=INK2)
+    g.text(376, 320, "灰 = 冻结", SMALL, anchor="end", color=INK2)
     return g
 
 
@@ -988,26 +995,28 @@ def grpo_group_advantage() -> Svg:
     g = Svg(
         "grpo-group-advantage",
         400,
-        282,
+        304,
         "GRPO 的一步：对同一个问题 q 采样 G 个回答，奖励模型或规则给每个回答打分 r_i，用组内均值和标准差"
         "标准化得到优势 A_i = (r_i − mean)/std，回答里每个 token 都用这个 A_i；没有 critic，基线就是组内平均奖励。",
     )
     g.box(150, 12, 100, 30, "问题 q", "yellow", 14)
     g.arrow(200, 42, 200, 56)
     g.box(120, 58, 160, 30, "策略 π_θ 采样 G 个", "blue", SMALL)
-    for i in range(4):
-        x = 20 + i * 94
+    xs = (20, 106, 192, 304)  # o1, o2, o3, then a gap for "…", then o_G
+    for i, x in enumerate(xs):
         label = f"o{i + 1}" if i < 3 else "o_G"
-        g.box(x, 108, 80, 28, label, "white", 14)
-        g.arrow(200, 88, x + 40, 106, width=1)
-        g.box(x, 152, 80, 28, f"r{i + 1}" if i < 3 else "r_G", "green", 14)
-        g.arrow(x + 40, 136, x + 40, 150)
-    g.text(200, 142, "…", 14)
-    g.box(30, 198, 340, 34, "A_i = (r_i − mean(r)) / std(r)", "orange", 14)
-    for i in range(4):
-        g.arrow(60 + i * 94, 180, 60 + i * 94, 196, width=1)
-    g.text(200, 250, "o_i 的每个 token 都用同一个 A_i → clip 目标 + KL(π_θ‖π_ref)", SMALL, color=INK2)
-    g.text(200, 270, "没有 critic：组内平均奖励就是基线；全对或全错 → A = 0", SMALL, color=INK2)
+        g.box(x, 108, 76, 28, label, "white", 14)
+        g.arrow(200, 88, x + 38, 106, width=1)
+        g.box(x, 152, 76, 28, f"r{i + 1}" if i < 3 else "r_G", "green", 14)
+        g.arrow(x + 38, 136, x + 38, 150)
+    for y in (122, 166):
+        g.text(286, y, "…", 14)
+    g.box(20, 198, 360, 34, "A_i = (r_i − mean(r)) / std(r)", "orange", 14)
+    for x in xs:
+        g.arrow(x + 38, 180, x + 38, 196, width=1)
+    g.text(200, 250, "o_i 的每个 token 都用同一个 A_i", SMALL, color=INK2)
+    g.text(200, 270, "最大化：clip 目标 − β·KL(π_θ‖π_ref)", SMALL, color=INK2)
+    g.text(200, 290, "没有 critic：组内平均奖励就是基线；全对或全错 → A = 0", SMALL, color=INK2)
     return g
 
 
@@ -1092,8 +1101,8 @@ def react_loop() -> Svg:
         "ReAct 循环：模型先写 Thought（推理下一步查什么），再写 Action（调用工具）；运行时执行工具，把结果作为 "
         "Observation 填回上下文（不是模型生成的）；模型据此继续 Thought，循环直到给出最终答案，或达到最大步数。",
     )
-    g.box(130, 12, 140, 30, "问题", "yellow", 14)
-    g.arrow(200, 42, 200, 58)
+    g.box(40, 12, 150, 30, "问题", "yellow", 14)
+    g.arrow(115, 42, 115, 58)
     g.box(40, 60, 150, 46, "Thought\n推理、决定下一步", "blue", SMALL)
     g.box(210, 60, 150, 46, "Action\n调用工具", "blue", SMALL)
     g.box(210, 150, 150, 46, "工具 / 环境\n搜索、查库、执行代码", "white", SMALL)
@@ -1102,7 +1111,7 @@ def react_loop() -> Svg:
     g.arrow(285, 106, 285, 148)
     g.arrow(210, 173, 192, 173)
     g.arrow(115, 150, 115, 108)
-    g.box(40, 222, 150, 34, "最终答案", "green", 14)
+    g.box(40, 222, 150, 34, "最终答案", "blue", 14)
     g.arrow(40, 83, 20, 83, arrow=False)
     g.line([(20, 83), (20, 239), (38, 239)])
     g.text(24, 214, "够了", SMALL, anchor="start", color=INK2)
@@ -1117,15 +1126,16 @@ def clip_contrastive_matrix() -> Svg:
     g = Svg(
         "clip-contrastive-matrix",
         400,
-        276,
-        "CLIP 的对比损失：batch 内 4 个图文对，行是图像嵌入 u_i，列是文本嵌入 v_j，格子是相似度 s_ij/τ。"
+        298,
+        "CLIP 的对比损失：batch 内 4 个图文对，行是图像嵌入 u_i，列是文本嵌入 v_j，格子是相似度 s_ij = u_iᵀv_j"
+        "（嵌入已 L2 归一化），交叉熵作用在除以温度后的 s_ij/τ 上。"
         "对角线是配对的正例，其余 N−1 个都是负例；按行做交叉熵得图→文损失，按列做得文→图损失，取平均。",
     )
-    cell = 44
-    x0, y0 = 96, 50
+    cell = 42
+    x0, y0 = 112, 50
     g.text(x0 + n * cell / 2, 18, "文本 v_1 … v_4", 14, bold=True)
-    g.text(40, y0 + n * cell / 2, "图像", 14, bold=True)
-    g.text(40, y0 + n * cell / 2 + 20, "u_1 … u_4", SMALL, color=INK2)
+    g.text(44, y0 + n * cell / 2 - 10, "图像", 14, bold=True)
+    g.text(44, y0 + n * cell / 2 + 10, "u_1 … u_4", SMALL, color=INK2)
     for j in range(n):
         g.text(x0 + j * cell + cell / 2, 38, f"v{j + 1}", SMALL, color=INK2)
     for i in range(n):
@@ -1134,12 +1144,15 @@ def clip_contrastive_matrix() -> Svg:
             pos = i == j
             kind = "green" if pos else "white"
             g.box(x0 + j * cell, y0 + i * cell, cell, cell, f"s{i + 1}{j + 1}", kind, SMALL, bold=pos)
-    g.arrow(x0 + n * cell + 8, y0 + cell / 2, x0 + n * cell + 8 + 30, y0 + cell / 2)
-    g.text(x0 + n * cell + 44, y0 + cell / 2, "每行", SMALL, anchor="start")
-    g.text(x0 + n * cell + 44, y0 + cell / 2 + 18, "CE → L_i→t", SMALL, anchor="start")
-    g.arrow(x0 + cell / 2, y0 + n * cell + 6, x0 + cell / 2, y0 + n * cell + 30)
-    g.text(x0 + cell + 8, y0 + n * cell + 20, "每列 CE → L_t→i", SMALL, anchor="start")
-    g.text(200, 262, "L = (L_i→t + L_t→i)/2；对角线 = 正例，其余都是负例", SMALL, color=INK2)
+    right = x0 + n * cell
+    g.arrow(right + 8, y0 + cell / 2, right + 34, y0 + cell / 2)
+    g.text(right + 40, y0 + cell / 2 - 9, "每行 CE", SMALL, anchor="start")
+    g.text(right + 40, y0 + cell / 2 + 9, "→ L_i→t", SMALL, anchor="start")
+    bottom = y0 + n * cell
+    g.arrow(x0 + cell / 2, bottom + 6, x0 + cell / 2, bottom + 28)
+    g.text(x0 + cell + 8, bottom + 17, "每列 CE → L_t→i", SMALL, anchor="start")
+    g.text(200, 262, "s_ij = u_iᵀv_j（已 L2 归一化）；CE 用 s_ij/τ（τ：温度）", SMALL, color=INK2)
+    g.text(200, 282, "L = (L_i→t + L_t→i)/2；对角线 = 正例，其余都是负例", SMALL, color=INK2)
     return g
 
 
@@ -1187,26 +1200,30 @@ def flashattention_tiling() -> Svg:
         "FlashAttention（按 FlashAttention-2 的循环顺序）：Q、K、V、O 在 HBM；外层取一个 Q 块 Qi 放进 SRAM，"
         "内层依次载入 Kj、Vj 块，在 SRAM 里算分数块 Sij、用 onl"
         "ine softmax 更新每行的最大值 m 和指数和 l 并缩放累加输出；"
-        "一行块算完只把 Oi 写回 HBM，n×n 的分数矩阵从不写回 HBM。",
+        "一行块算完只把 Oi 和每行的 logsumexp L_i = m + log l（供反向重算）写回 HBM，n×n 的分数矩阵从不写回 HBM。",
     )
     g.rect(8, 30, 120, 196, "white")
     g.text(68, 18, "HBM（大、慢）", 14, bold=True)
-    for k, (label, kind) in enumerate((("Q", "blue"), ("K", "orange"), ("V", "green"), ("O", "blue"))):
+    for k, (label, kind) in enumerate((("Q", "blue"), ("K", "orange"), ("V", "green"), ("O、L", "blue"))):
         g.box(20, 44 + k * 44, 96, 34, label, kind, 14)
     g.rect(170, 30, 222, 196, "yellow")
     g.text(281, 18, "SRAM（片上，小、快）", 14, bold=True)
-    g.box(182, 44, 60, 30, "Qi", "blue", 14)
-    g.box(254, 44, 56, 30, "Kj", "orange", 14)
-    g.box(322, 44, 56, 30, "Vj", "green", 14)
-    g.box(182, 92, 196, 30, "Sij = Qi·Kjᵀ（一个块）", "purple", SMALL)
-    g.box(182, 136, 196, 46, "online softmax：更新 m、l\n缩放后累加 Oi", "orange", SMALL)
-    g.box(182, 190, 196, 28, "j 走完 → 写回 Oi", "green", SMALL)
-    g.arrow(116, 61, 180, 59)
-    g.arrow(116, 105, 252, 66, width=1)
-    g.arrow(116, 149, 320, 70, width=1)
-    g.arrow(182, 204, 118, 193)
+    # The blocks in SRAM sit level with their tensors in HBM, so every load is a straight arrow that
+    # crosses nothing; the computation runs down a second column.
+    for k, (label, kind) in enumerate((("Qi", "blue"), ("Kj", "orange"), ("Vj", "green"))):
+        g.box(182, 44 + k * 44, 50, 34, label, kind, 14)
+        g.arrow(116, 61 + k * 44, 180, 61 + k * 44, width=1.5 if k == 0 else 1)
+    g.box(244, 44, 140, 32, "Sij = Qi·Kjᵀ", "purple", SMALL)
+    g.box(244, 90, 140, 58, "online softmax\n更新 m、l\n缩放后累加 Oi", "orange", SMALL)
+    g.box(244, 162, 140, 58, "j 走完 → 写回\nOi 和 logsumexp\nL_i = m + log l", "green", SMALL)
+    g.arrow(232, 61, 242, 61, width=1)  # Qi → Sij
+    g.arrow(232, 100, 242, 74, width=1)  # Kj → Sij
+    g.arrow(232, 143, 242, 143, width=1)  # Vj → accumulate Oi
+    g.arrow(314, 76, 314, 88)
+    g.arrow(314, 148, 314, 160)
+    g.arrow(244, 200, 118, 200)  # write back to HBM
     g.text(200, 244, "外层：Q 块 i；内层：K/V 块 j = 1, 2, …", SMALL, color=INK2)
-    g.text(200, 262, "n×n 的分数矩阵从不写回 HBM，反向时重算", SMALL, color=INK2)
+    g.text(200, 262, "n×n 的分数矩阵从不写回 HBM；反向用 L_i 重算", SMALL, color=INK2)
     return g
 
 
@@ -1232,8 +1249,8 @@ def mla_latent_kv() -> Svg:
     g.arrow(70, 72, 150, 44)
     g.arrow(305, 142, 250, 44)
     g.box(110, 12, 180, 32, "每头 key = [k^C_i ; k^R]", "blue", SMALL)
-    g.text(305, 96, "缓存（橙）：", SMALL, color=INK2)
-    g.text(305, 116, "512 + 64 = 576", 14, bold=True)
+    g.text(330, 208, "缓存（橙）：", SMALL, color=INK2)
+    g.text(330, 228, "512 + 64 = 576", 14, bold=True)
     return g
 
 
@@ -1242,9 +1259,9 @@ def pd_disaggregation() -> Svg:
     g = Svg(
         "pd-disaggregation",
         400,
-        232,
-        "PD 分离：请求先到 prefill 实例，一次处理整个 prompt（计算受限，决定 TTFT），算出的 KV cache 经 NVLink 或 "
-        "RDMA 传给 decode 实例；decode 实例大 batch 逐个生成 token（显存带宽受限，决定 TPOT）。两类实例可独立扩缩容、"
+        256,
+        "PD 分离：请求先到 prefill 实例，一次处理整个 prompt 并产出首个 token（计算受限，决定 TTFT），算出的 KV cache 经 "
+        "NVLink 或 RDMA 传给 decode 实例；decode 实例大 batch 逐个生成后续 token（显存带宽受限，决定 TPOT）。两类实例可独立扩缩容、"
         "用不同并行度或 GPU。",
     )
     g.box(10, 90, 70, 40, "请求", "yellow", 14)
@@ -1255,11 +1272,13 @@ def pd_disaggregation() -> Svg:
     g.text(250, 90, "KV cache", SMALL, bold=True)
     g.text(250, 132, "RDMA", SMALL, color=INK2)
     g.text(250, 150, "NVLink", SMALL, color=INK2)
-    g.arrow(340, 160, 340, 184)
-    g.text(340, 196, "输出 token", SMALL, color=INK2)
-    g.text(155, 178, "大 TP 压 TTFT", SMALL, color=INK2)
+    g.arrow(155, 160, 155, 182)  # prefill's forward pass already yields the first output token
+    g.text(155, 194, "首个输出 token", SMALL, color=INK2)
+    g.text(155, 214, "大 TP 压 TTFT", SMALL, color=INK2)
+    g.arrow(340, 160, 340, 182)
+    g.text(340, 194, "后续 token", SMALL, color=INK2)
     g.text(200, 20, "两阶段分开部署、分别扩缩容", 14, bold=True)
-    g.text(200, 222, "代价：KV 跨机传输，调度更复杂", SMALL, color=INK2)
+    g.text(200, 242, "代价：KV 跨机传输，调度更复杂", SMALL, color=INK2)
     return g
 
 
@@ -1276,12 +1295,12 @@ def parallelism_3d_layout() -> Svg:
     )
     g.text(200, 18, f"TP={tp} × PP={pp} × DP={dp} = {tp * pp * dp} 卡", 14, bold=True)
     for s in range(pp):
-        g.text(80 + s * 84 + 36, 40, f"stage {s + 1}", SMALL, color=INK2)
+        g.text(66 + s * 84 + 36, 40, f"stage {s + 1}", SMALL, color=INK2)
     for r in range(dp):
         y = 52 + r * 50
         g.text(8, y + 20, f"副本 {r + 1}", SMALL, anchor="start", color=INK2)
         for s in range(pp):
-            x = 80 + s * 84
+            x = 66 + s * 84  # the last machine ends at x = 390
             g.rect(x, y, 72, 40, "white")
             for k in range(tp):
                 g.rect(x + 5 + (k % 4) * 16, y + 5 + (k // 4) * 16, 14, 14, "blue", rx=2, stroke_width=0.8)
@@ -1290,7 +1309,7 @@ def parallelism_3d_layout() -> Svg:
             if r:
                 g.arrow(x + 36, y - 10, x + 36, y, arrow=False, color="#16a34a", width=3)
     g.text(200, 262, "一格 = 一台 8 卡机 = 一个 TP 组（NVLink）", SMALL, color=INK2)
-    g.text(200, 280, "行内 → ：PP 传激活；同列绿线：DP AllReduce 梯度", SMALL, color=INK2)
+    g.text(200, 280, "行内箭头：PP 传激活；同列绿线：DP AllReduce 梯度", SMALL, color=INK2)
     return g
 
 
