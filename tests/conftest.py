@@ -61,6 +61,11 @@ class Project:
         return path
 
 
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under `root` and its bytes: compare before and after to prove nothing was written."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def copy_fixture(name: str, dest: Path) -> Project:
     shutil.copytree(FIXTURES / name, dest)
     return Project(dest)

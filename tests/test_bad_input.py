@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 
-from tests.conftest import FIXTURES, Project
+from tests.conftest import FIXTURES, Project, snapshot
 
 EXPECTED = """\
 cards/broken.yaml:5: malformed YAML: did not find expected ',' or ']' (check indentation, and quote text containing ': ' or starting with a special character)
@@ -35,10 +34,6 @@ def _parser_words_masked(text: str) -> str:
 def add_bad_files(project: Project) -> None:
     for path in (FIXTURES / "bad").glob("*.yaml"):
         shutil.copy(path, project.root / "cards" / path.name)
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_every_problem_reported_once_with_location_and_nothing_written(project: Project) -> None:

@@ -15,16 +15,13 @@ from builder.cli import main
 from builder.config import load_config
 from builder.lock import Lock, format_lock
 from tests.ankiclient import Learner
+from tests.conftest import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def init(folder: Path, *args: str):
     return CliRunner().invoke(main, ["init", str(folder), *args], catch_exceptions=False)
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_init_writes_a_project_that_checks_builds_and_imports(tmp_path: Path) -> None:
