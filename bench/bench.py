@@ -9,7 +9,8 @@ a third of the cards), then times, each in a fresh process so peak memory is its
   cold     `ankibuild` with an empty render cache
   warm     `ankibuild` again, nothing changed
   one-edit `ankibuild` after editing one card's answer
-and prints seconds, the ratio to naive, and peak RSS.
+and prints wall seconds, the ratio to naive, CPU seconds (the process and the render workers it
+waited for; steadier than wall time on a shared machine) with their ratio, and peak RSS.
 """
 
 from __future__ import annotations
@@ -119,15 +120,15 @@ genanki.Package(deck).write_to_file(str(root / "naive.apkg"))
 """
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of a child process."""
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (with the workers it reaped) and peak RSS (MB) of a child process."""
     start = time.perf_counter()
     pid = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(pid.pid, 0)
     elapsed = time.perf_counter() - start
     if status != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}")
-    return elapsed, usage.ru_maxrss / 1024  # Linux reports KiB
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux reports KiB
 
 
 def ankibuild_cmd() -> list[str]:
@@ -135,13 +136,12 @@ def ankibuild_cmd() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "builder.cli"]
 
 
-def run_size(n: int, workdir: Path) -> list[tuple[str, float, float]]:
+def run_size(n: int, workdir: Path) -> list[tuple[str, float, float, float]]:
     root = workdir / f"n{n}"
     generate(root, n)
     env = dict(os.environ, ANKIBUILD_CACHE_DIR=str(workdir / f"cache{n}"), CI="true")
     rows = []
-    naive_s, naive_mb = timed([sys.executable, "-c", NAIVE, str(root)], env)
-    rows.append(("naive", naive_s, naive_mb))
+    rows.append(("naive", *timed([sys.executable, "-c", NAIVE, str(root)], env)))
     build = [*ankibuild_cmd(), "-C", str(root)]
     rows.append(("cold", *timed(build, env)))
     rows.append(("warm", *timed(build, env)))
@@ -158,13 +158,14 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}")
-    print(f"{'cards':>7} {'run':<9} {'seconds':>8} {'× naive':>8} {'peak MB':>8}")
+    print(f"{'cards':>7} {'run':<9} {'seconds':>8} {'× naive':>8} {'CPU s':>8} {'× naive':>8} {'peak MB':>8}")
     with tempfile.TemporaryDirectory(prefix="ankibuild-bench-") as tmp:
         for n in sizes:
             rows = run_size(n, Path(tmp))
-            naive = rows[0][1]
-            for name, seconds, mb in rows:
-                print(f"{n:>7} {name:<9} {seconds:>8.2f} {seconds / naive:>8.3f} {mb:>8.0f}")
+            naive, naive_cpu = rows[0][1], rows[0][2]
+            for name, seconds, cpu, mb in rows:
+                wall = f"{seconds:>8.2f} {seconds / naive:>8.3f}"
+                print(f"{n:>7} {name:<9} {wall} {cpu:>8.2f} {cpu / naive_cpu:>8.3f} {mb:>8.0f}")
             sys.stdout.flush()
 
 
