@@ -155,6 +155,7 @@ DIAGRAMS: dict[str, Callable[[], Svg]] = {}
 USED_BY = {
     "attention-masks.svg": ("attention-padding-mask", "attention-causal-mask"),
     "attention-shapes.svg": ("scaled-dot-product-attention-formula",),
+    "chunked-prefill-timeline.svg": ("chunked-prefill-vs-pd-disaggregation",),
     "clip-contrastive-matrix.svg": ("clip-infonce-contrastive-loss",),
     "dp-tp-pp.svg": ("multi-gpu-training-strategies-overview",),
     "encoder-decoder-attention.svg": ("transformer-three-attention-types",),
@@ -164,6 +165,7 @@ USED_BY = {
     "kv-head-sharing.svg": ("mha-mqa-gqa-mla-comparison",),
     "lora-path.svg": ("lora-formula",),
     "mla-latent-kv.svg": ("mla-low-rank-kv-joint-compression",),
+    "moe-expert-parallel.svg": ("moe-expert-parallelism-all-to-all",),
     "moe-top2-routing.svg": ("moe-router-top-k-gating",),
     "paged-kv-blocks.svg": ("paged-attention",),
     "parallelism-3d-layout.svg": ("parallelism-3d-layout",),
@@ -1260,8 +1262,10 @@ def pd_disaggregation() -> Svg:
         "pd-disaggregation",
         400,
         256,
-        "PD 分离：请求先到 prefill 实例，一次处理整个 prompt 并产出首个 token（计算受限，决定 TTFT），算出的 KV cache 经 "
-        "NVLink 或 RDMA 传给 decode 实例；decode 实例大 batch 逐个生成后续 token（显存带宽受限，决定 TPOT）。两类实例可独立扩缩容、"
+        "PD 分离：请求先到 prefill 实例，一次处理整个 prompt 并产"
+        "出首个 token（计算受限，决定 TTFT），算出的 KV cache 经 "
+        "NVLink 或 RDMA 传给 decode 实例；decode 实例大 batc"
+        "h 逐个生成后续 token（显存带宽受限，决定 TPOT）。两类实例可独立扩缩容、"
         "用不同并行度或 GPU。",
     )
     g.box(10, 90, 70, 40, "请求", "yellow", 14)
@@ -1310,6 +1314,156 @@ def parallelism_3d_layout() -> Svg:
                 g.arrow(x + 36, y - 10, x + 36, y, arrow=False, color="#16a34a", width=3)
     g.text(200, 262, "一格 = 一台 8 卡机 = 一个 TP 组（NVLink）", SMALL, color=INK2)
     g.text(200, 280, "行内箭头：PP 传激活；同列绿线：DP AllReduce 梯度", SMALL, color=INK2)
+    return g
+
+
+#: Expert parallelism example: the GPU each token lives on, and the two experts its router picked.
+EP_ROUTES = {"a": (0, (2, 5)), "b": (1, (3, 8)), "c": (2, (1, 6)), "d": (3, (4, 7))}
+EP_EXPERTS_PER_GPU = 2
+
+
+def ep_dispatch(routes: dict[str, tuple[int, tuple[int, ...]]], per_gpu: int) -> dict[int, list[tuple[str, int]]]:
+    """Dispatch all-to-all: GPU → the (token, expert) copies it receives (expert e lives on GPU (e − 1) // per_gpu)."""
+    received: dict[int, list[tuple[str, int]]] = {}
+    for token, (_home, experts) in sorted(routes.items()):
+        for e in experts:
+            received.setdefault((e - 1) // per_gpu, []).append((token, e))
+    return received
+
+
+@diagram
+def moe_expert_parallel() -> Svg:
+    gpus = 4
+    received = ep_dispatch(EP_ROUTES, EP_EXPERTS_PER_GPU)
+    assert sorted(received) == list(range(gpus))
+    g = Svg(
+        "moe-expert-parallel",
+        400,
+        318,
+        "MoE 专家并行（4 张卡，每卡放 2 个专家，top-2）：注意力之后每张卡上的 token 由 router 选出 2 个专家；"
+        "dispatch all-to-all 把每个 token 的隐状态发到所选专家所在的卡，各卡只用本地专家计算收到的 token；"
+        "combine all-to-all 再把结果送回 token 原来的卡，按门控加权求和。"
+        "每个 MoE 层前向 2 次 all-to-all，反向再 2 次。",
+    )
+    g.text(200, 16, f"专家并行：EP = {gpus}，每卡 {EP_EXPERTS_PER_GPU} 个专家，top-2", 14, bold=True)
+    col = [94 + c * 75 for c in range(gpus)]  # each GPU's column: x .. x + 70
+    expert_x = {}  # expert → centre x of its box
+    for c, x in enumerate(col):
+        g.text(x + 35, 36, f"GPU{c}", SMALL, bold=True)
+        g.rect(x, 134, 70, 42, "white", dash=True)
+        for k in range(EP_EXPERTS_PER_GPU):
+            e = c * EP_EXPERTS_PER_GPU + k + 1
+            g.box(x + 4 + k * 32, 139, 30, 32, f"E{e}", "purple", SMALL)
+            expert_x[e] = x + 4 + k * 32 + 15
+    for token, (home, experts) in sorted(EP_ROUTES.items()):
+        x = col[home]
+        g.box(x, 48, 70, 40, f"token {token}\n选 {'、'.join(f'E{e}' for e in experts)}", "yellow", SMALL)
+        g.box(x, 228, 70, 32, f"y_{token}", "green", SMALL)
+        for k, e in enumerate(experts):
+            off = -12 if k == 0 else 12
+            g.line([(x + 35 + off, 88), (expert_x[e], 137)], color="#2563eb", width=1.3)
+            g.line([(expert_x[e], 176), (x + 35 + off, 226)], color="#16a34a", width=1.3)
+    for y, lines in (
+        (68, ("各卡 token",)),
+        (112, ("① dispatch", "all-to-all")),
+        (155, ("本地专家",)),
+        (200, ("② combine", "all-to-all")),
+        (244, ("加权求和",)),
+    ):
+        for k, line in enumerate(lines):
+            g.text(8, y + (k - (len(lines) - 1) / 2) * 18, line, SMALL, anchor="start", bold=len(lines) == 2)
+    a_home, (e1, e2) = EP_ROUTES["a"]
+    g.text(200, 280, f"y_a = g_{e1}·E{e1}(a) + g_{e2}·E{e2}(a)，在 GPU{a_home} 上", SMALL, color=INK2)
+    n_copies = max(len(v) for v in received.values())
+    g.text(200, 300, f"每卡收到 {n_copies} 份 token；每层前向 2 次 all-to-all", SMALL, color=INK2)
+    return g
+
+
+#: Chunked-prefill example: three requests decoding, a new one with a long prompt, a per-step token budget.
+CHUNK_EXAMPLE = (("A", "B", "C"), "D", 1200, 512)  # decoding requests, new request, prompt tokens, budget
+
+
+def serving_steps(decoding: Sequence[str], new: str, prompt: int, budget: int | None, tail: int = 1):
+    """Scheduler steps as [{request: (kind, tokens)}], kind 'd' = decode one token, 'p' = prefill, 's' = stalled.
+
+    budget=None: the whole prompt is prefilled in one step and the running decodes pause (prefill first).
+    Otherwise each step schedules every decode first, then a prefill chunk with what is left of the budget.
+    """
+    steps = [{r: ("d", 1) for r in decoding}]  # the step before the new request arrives
+    left = prompt
+    while left:
+        if budget is None:
+            step = {r: ("s", 0) for r in decoding}
+            chunk = left
+        else:
+            step = {r: ("d", 1) for r in decoding}
+            chunk = min(left, budget - len(decoding))
+        step[new] = ("p", chunk)
+        steps.append(step)
+        left -= chunk
+    steps += [{r: ("d", 1) for r in (*decoding, new)} for _ in range(tail)]
+    return steps
+
+
+def step_tokens(step: dict[str, tuple[str, int]]) -> int:
+    return sum(n for _kind, n in step.values())
+
+
+@diagram
+def chunked_prefill_timeline() -> Svg:
+    decoding, new, prompt, budget = CHUNK_EXAMPLE
+    plain = serving_steps(decoding, new, prompt, None, tail=2)
+    chunked = serving_steps(decoding, new, prompt, budget, tail=1)
+    chunks = [s[new][1] for s in chunked if s.get(new, ("", 0))[0] == "p"]
+    assert all(step_tokens(s) <= budget for s in chunked) and sum(chunks) == prompt
+    abc = "、".join(decoding)
+    g = Svg(
+        "chunked-prefill-timeline",
+        400,
+        360,
+        f"chunked prefill 时间线（示意，格宽表示这一步的耗时，随本步 token 数增长）：{abc} 正在 decode，"
+        f"每步各出 1 个 token，新请求 {new} 带来 {prompt} token 的 prompt。"
+        f"不分块、prefill 优先时 {new} 的 {prompt} 个 token 在一步里算完，这一步最长，"
+        f"{abc} 停顿、不出 token（TPOT 尖峰；把 decode 拼进这一步，它也一样长）；"
+        f"分块后每步不超过 {budget} 个 token，{new} 的 prefill 切成 {'、'.join(map(str, chunks))} 三段，"
+        f"和 {abc} 的 decode 拼进同一步，{abc} 每步照常出 token，代价是 {new} 的首个 token 晚一点。",
+    )
+    g.text(200, 16, f"{abc} 在 decode，{new} 带来 {prompt} token 的 prompt", 14, bold=True)
+    x0, gap, rows = 52, 2, (*decoding, new)
+
+    def width(step) -> float:  # schematic: a fixed cost per step plus a cost per token
+        return 30 + 0.14 * step_tokens(step)
+
+    def panel(y0: float, title: str, steps) -> None:
+        g.text(8, y0, title, SMALL, anchor="start", bold=True)
+        for r, name in enumerate(rows):
+            g.text(40, y0 + 28 + r * 22 + 9, name, SMALL, anchor="end", color=INK2)
+        x = x0
+        for step in steps:
+            w = width(step)
+            g.text(x + w / 2, y0 + 18, str(step_tokens(step)), SMALL, color=INK2)
+            for r, name in enumerate(rows):
+                if name not in step:
+                    continue
+                kind, n = step[name]
+                y = y0 + 28 + r * 22
+                if kind == "d":
+                    g.rect(x, y, w, 18, "green", rx=2, stroke_width=0.8)
+                elif kind == "p":
+                    g.box(x, y, w, 18, f"prefill {n}" if w > 90 else str(n), "blue", SMALL)
+                elif r == 0:  # one label for the stalled rows
+                    g.box(x, y, w, 18 + 22 * (len(decoding) - 1), f"{abc} 停顿", "red", SMALL)
+            x += w + gap
+
+    panel(40, f"不分块（prefill 优先）：{new} 一步算完，decode 停一步", plain)
+    panel(176, f"chunked prefill：每步 ≤ {budget} token，decode 不停", chunked)
+    g.text(388, 58, "时间 →", SMALL, anchor="end", color=INK2)
+    g.text(8, 302, "格上方数字 = 这一步的 token 数", SMALL, anchor="start", color=INK2)
+    g.text(8, 320, "格宽 ≈ 这一步的耗时：固定开销 + 随 token 数增长（示意）", SMALL, anchor="start", color=INK2)
+    legend = ((8, "decode 出 1 个", "green"), (146, "prefill（token 数）", "blue"), (316, "停顿", "red"))
+    for x, label, kind in legend:
+        g.box(x, 335, 14, 14, "", kind)
+        g.text(x + 20, 342, label, SMALL, anchor="start", color=INK2)
     return g
 
 
